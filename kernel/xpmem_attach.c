@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xpmem_attach.c - struct xpmem_att: attach, detach, and the importer VMA.
+ *
+ * An attachment is a shared mapping of /dev/xpmem at a page offset unique to
+ * it, made with vm_mmap() on the caller's file. The VMA is VM_PFNMAP (its
+ * PTEs hold no page references), not copied on fork, not dumped, and cannot
+ * grow or move. It may be split (partial munmap or mprotect): every piece
+ * holds a reference on the attachment, and the last piece unmapped frees it.
+ * Unmapping any piece is an implicit detach of that piece; nobody gets a
+ * signal for it.
+ */
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "xpmem_internal.h"
+
+/*
+ * Attachments between xpmem_att_attach() and xpmem_mmap(): pgoff -> att.
+ * An entry is only looked at and claimed under the xarray's lock, and the
+ * attaching ioctl erases it before dropping its own reference.
+ */
+static DEFINE_XARRAY(xpmem_pending);
+
+/*
+ * Next free page offset in xpmem_mapping. Offsets are never reused, so a
+ * late zap can never hit another attachment. Limited so that the byte
+ * offset passed to vm_mmap() fits in a positive loff_t.
+ */
+static atomic64_t xpmem_next_pgoff = ATOMIC64_INIT(1);
+#define XPMEM_PGOFF_LIMIT	(1UL << (BITS_PER_LONG - 1 - PAGE_SHIFT))
+
+static const struct vm_operations_struct xpmem_vm_ops;
+
+static void xpmem_att_free(struct kref *kref)
+{
+	struct xpmem_att *att = container_of(kref, struct xpmem_att, kref);
+	struct xpmem_ap *ap = att->ap;
+
+	if (ap) {
+		mutex_lock(&ap->lock);
+		list_del_init(&att->ap_node);
+		mutex_unlock(&ap->lock);
+		mutex_lock(&ap->seg->lock);
+		list_del_init(&att->seg_node);
+		mutex_unlock(&ap->seg->lock);
+	}
+	/* Waits for running callbacks; none starts after it returns. */
+	if (att->mni.mm)
+		mmu_interval_notifier_remove(&att->mni);
+	if (ap)
+		xpmem_ap_put(ap);
+	kfree(att);
+}
+
+/**
+ * xpmem_att_put() - drop a reference to @att
+ * @att: the attachment
+ *
+ * Context: process context, may sleep; must not be called from an mmu
+ * notifier callback (freeing removes the interval notifier).
+ */
+void xpmem_att_put(struct xpmem_att *att)
+{
+	kref_put(&att->kref, xpmem_att_free);
+}
+
+/*
+ * Create an attachment of [offset, offset + size) of ap's segment for the
+ * current process, registered with the exporter's mm and linked to the
+ * permit and the segment. Returns it with one reference.
+ */
+static struct xpmem_att *xpmem_att_create(struct xpmem_ap *ap, u64 offset,
+					  u64 size)
+{
+	struct xpmem_seg *seg = ap->seg;
+	struct mm_struct *src_mm = seg->proc->mm;
+	unsigned long npages = size >> PAGE_SHIFT;
+	struct xpmem_att *att;
+	int ret;
+
+	att = kzalloc(sizeof(*att), GFP_KERNEL_ACCOUNT);
+	if (!att)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&att->kref);
+	att->src_mm = src_mm;
+	att->src_start = seg->vaddr + offset;
+	att->size = size;
+	att->mm = current->mm;
+	att->writable = ap->writable;
+	mutex_init(&att->lock);
+	INIT_LIST_HEAD(&att->ap_node);
+	INIT_LIST_HEAD(&att->seg_node);
+
+	att->pgoff = atomic64_fetch_add(npages, &xpmem_next_pgoff);
+	if (att->pgoff + npages >= XPMEM_PGOFF_LIMIT) {
+		ret = -ENOSPC;
+		goto err;
+	}
+
+	/* The exporter may be exiting; then there is nothing to mirror. */
+	if (!mmget_not_zero(src_mm)) {
+		ret = -ENOENT;
+		goto err;
+	}
+	ret = mmu_interval_notifier_insert(&att->mni, src_mm, att->src_start,
+					   size, &xpmem_mn_ops);
+	mmput(src_mm);
+	if (ret)
+		goto err;
+
+	mutex_lock(&ap->lock);
+	if (ap->released) {
+		mutex_unlock(&ap->lock);
+		ret = -ENOENT;
+		goto err;
+	}
+	kref_get(&ap->kref);
+	att->ap = ap;
+	list_add_tail(&att->ap_node, &ap->atts);
+	mutex_unlock(&ap->lock);
+
+	mutex_lock(&seg->lock);
+	if (seg->removed) {
+		mutex_unlock(&seg->lock);
+		ret = -ENOENT;
+		goto err;
+	}
+	list_add_tail(&att->seg_node, &seg->atts);
+	mutex_unlock(&seg->lock);
+	return att;
+
+err:
+	xpmem_att_put(att);
+	return ERR_PTR(ret);
+}
+
+/* Is an xpmem attachment mapped anywhere in [start, end) of current->mm? */
+static bool xpmem_range_has_att(unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, start);
+	bool found = false;
+
+	mmap_read_lock(mm);
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_ops == &xpmem_vm_ops) {
+			found = true;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return found;
+}
+
+/**
+ * xpmem_att_attach() - XPMEM_CMD_ATTACH
+ * @proc: the caller's state (current->mm == proc->mm)
+ * @file: the /dev/xpmem file the ioctl came through; the VMA maps it
+ * @apid: from user space
+ * @offset: byte offset into the segment, page aligned
+ * @size: bytes, rounded up to pages
+ * @vaddr: in: wanted address or 0; out: the address
+ *
+ * Context: process context, may sleep; takes current->mm's mmap_lock.
+ * Return: 0, -EINVAL (bad argument, in hpc/xpmem's order), -ENOENT (no such
+ * permit, or its segment or exporter is gone), -EACCES (another process's
+ * permit), -ENOSPC (offset space exhausted), or an mmap error.
+ */
+int xpmem_att_attach(struct xpmem_proc *proc, struct file *file,
+		     xpmem_apid_t apid, s64 offset, u64 size, u64 *vaddr)
+{
+	unsigned long addr = *vaddr;
+	unsigned long prot, flags;
+	struct xpmem_att *att;
+	struct xpmem_seg *seg;
+	struct xpmem_ap *ap;
+	unsigned long ret;
+	int err;
+
+	if (apid <= 0)
+		return -EINVAL;
+	if (addr && (*vaddr >= TASK_SIZE ||
+		     addr + PAGE_SIZE - offset_in_page(addr) >= TASK_SIZE))
+		return -EINVAL;
+	if (offset_in_page(addr) || offset_in_page(offset))
+		return -EINVAL;
+	if (size > TASK_SIZE)
+		return -EINVAL;
+	size = PAGE_ALIGN(size);
+
+	ap = xpmem_ap_lookup(apid);
+	if (!ap)
+		return -ENOENT;
+	seg = ap->seg;
+	if (ap->proc != proc) {
+		err = -EACCES;
+		goto out_put_ap;
+	}
+	if (offset < 0 || size == 0 || offset > seg->size ||
+	    size > seg->size - offset) {
+		err = -EINVAL;
+		goto out_put_ap;
+	}
+	if (addr) {
+		unsigned long src = seg->vaddr + offset;
+
+		/* MAP_FIXED may replace anything but another attachment... */
+		err = -EINVAL;
+		if (xpmem_range_has_att(addr, addr + size))
+			goto out_put_ap;
+		/* ...or the source of this one. */
+		if (seg->proc == proc && addr < src + size && src < addr + size)
+			goto out_put_ap;
+	}
+
+	att = xpmem_att_create(ap, offset, size);
+	if (IS_ERR(att)) {
+		err = PTR_ERR(att);
+		goto out_put_ap;
+	}
+
+	err = xa_insert(&xpmem_pending, att->pgoff, att, GFP_KERNEL);
+	if (err)
+		goto out_put_att;
+	prot = PROT_READ | (att->writable ? PROT_WRITE : 0);
+	flags = MAP_SHARED | (addr ? MAP_FIXED : 0);
+	ret = vm_mmap(file, addr, size, prot, flags, att->pgoff << PAGE_SHIFT);
+	/* Normally xpmem_mmap() claimed it; not if mmap failed before. */
+	xa_erase(&xpmem_pending, att->pgoff);
+	if (IS_ERR_VALUE(ret)) {
+		err = (int)ret;
+		goto out_put_att;
+	}
+	*vaddr = ret;
+	err = 0;
+
+out_put_att:
+	xpmem_att_put(att);	/* the VMA holds its own */
+out_put_ap:
+	xpmem_ap_put(ap);
+	return err;
+}
+
+/**
+ * xpmem_mmap() - ->mmap of /dev/xpmem: set up an attachment's VMA
+ * @file: the /dev/xpmem file
+ * @vma: the new VMA
+ *
+ * Only the vm_mmap() of xpmem_att_attach() gets here with an offset that
+ * names a pending attachment; a plain mmap() of /dev/xpmem fails.
+ *
+ * Context: current->mm's mmap_lock held for writing.
+ * Return: 0 or -EINVAL.
+ */
+int xpmem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct xpmem_att *att;
+
+	xa_lock(&xpmem_pending);
+	att = xa_load(&xpmem_pending, vma->vm_pgoff);
+	if (!att || att->mm != current->mm ||
+	    vma_pages(vma) != att->size >> PAGE_SHIFT) {
+		xa_unlock(&xpmem_pending);
+		return -EINVAL;
+	}
+	__xa_erase(&xpmem_pending, vma->vm_pgoff);
+	xa_unlock(&xpmem_pending);
+
+	kref_get(&att->kref);	/* the VMA's reference */
+	att->at_vaddr = vma->vm_start;
+	vma->vm_private_data = att;
+	vma->vm_ops = &xpmem_vm_ops;
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
+		     VM_DONTCOPY);
+	/* A read-only permit: mprotect() must not make it writable later. */
+	if (!att->writable)
+		vm_flags_clear(vma, VM_MAYWRITE);
+	return 0;
+}
+
+/* A VMA of the attachment was split or copied: one more piece. */
+static void xpmem_vm_open(struct vm_area_struct *vma)
+{
+	struct xpmem_att *att = vma->vm_private_data;
+
+	kref_get(&att->kref);
+}
+
+static void xpmem_vm_close(struct vm_area_struct *vma)
+{
+	xpmem_att_put(vma->vm_private_data);
+}
+
+/*
+ * Moving an attachment is refused; mremap() then puts it back. (Growing one
+ * never gets here: VM_DONTEXPAND makes mremap() fail with EFAULT.)
+ */
+static int xpmem_vm_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static const struct vm_operations_struct xpmem_vm_ops = {
+	.open = xpmem_vm_open,
+	.close = xpmem_vm_close,
+	.mremap = xpmem_vm_mremap,
+	.fault = xpmem_vm_fault,
+	.pfn_mkwrite = xpmem_vm_pfn_mkwrite,
+};
+
+/**
+ * xpmem_att_detach() - unmap every piece of @att from the current process
+ * @att: the attachment; the caller holds a reference
+ *
+ * Context: process context, may sleep; takes current->mm's mmap_lock.
+ */
+void xpmem_att_detach(struct xpmem_att *att)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long start, end;
+	struct vm_area_struct *vma;
+
+	if (att->mm != mm)
+		return;
+	/* Every piece lies inside the range first mapped (see at_vaddr). */
+	do {
+		VMA_ITERATOR(vmi, mm, att->at_vaddr);
+
+		start = 0;
+		end = 0;
+		mmap_read_lock(mm);
+		for_each_vma_range(vmi, vma, att->at_vaddr + att->size) {
+			if (vma->vm_private_data == att &&
+			    vma->vm_ops == &xpmem_vm_ops) {
+				start = vma->vm_start;
+				end = vma->vm_end;
+				break;
+			}
+		}
+		mmap_read_unlock(mm);
+	} while (end && !vm_munmap(start, end - start));
+}
+
+/**
+ * xpmem_att_detach_addr() - XPMEM_CMD_DETACH: detach what is mapped at @vaddr
+ * @vaddr: any address inside an attachment
+ *
+ * Context: process context, may sleep; takes current->mm's mmap_lock.
+ * Return: 0 (also if nothing is mapped at @vaddr), -EINVAL if what is
+ * mapped there is not an xpmem attachment.
+ */
+int xpmem_att_detach_addr(unsigned long vaddr)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct xpmem_att *att;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, vaddr);
+	if (!vma) {
+		mmap_read_unlock(mm);
+		return 0;
+	}
+	if (vma->vm_ops != &xpmem_vm_ops) {
+		mmap_read_unlock(mm);
+		return -EINVAL;
+	}
+	att = vma->vm_private_data;
+	kref_get(&att->kref);
+	mmap_read_unlock(mm);
+
+	xpmem_att_detach(att);
+	xpmem_att_put(att);
+	return 0;
+}
+
+void xpmem_att_exit(void)
+{
+	WARN_ON_ONCE(!xa_empty(&xpmem_pending));
+	xa_destroy(&xpmem_pending);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xpmem_compat.h - every kernel API difference xpmem cares about, in one
+ * place, keyed on the HAVE_* results of probe.sh (xpmem_config.h).
+ *
+ * Rules: no kernel version numbers; each shim names the upstream change and
+ * the oldest supported kernel that needs it, so it can go when the floor
+ * (Debian 12's 6.1) moves past it.
+ */
+#ifndef XPMEM_COMPAT_H
+#define XPMEM_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+
+#include "xpmem_config.h"
+
+/*
+ * 6.3 made vma->vm_flags const and added vm_flags_set()/vm_flags_clear()
+ * ("mm: introduce vma->vm_flags wrapper functions"). Needed by 6.1.
+ */
+#ifndef HAVE_VM_FLAGS_SET
+static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  unsigned long flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+/*
+ * 6.4 lets page faults run under a per-VMA lock instead of mmap_lock
+ * ("mm: introduce per-VMA lock", FAULT_FLAG_VMA_LOCK). Needed by 6.1, where a
+ * fault always holds mmap_lock for read.
+ */
+#ifndef HAVE_FAULT_FLAG_VMA_LOCK
+#define FAULT_FLAG_VMA_LOCK 0
+#endif
+
+/*
+ * 6.5 added release_fault_lock() to drop whichever lock a fault holds
+ * ("mm: handle swap and NUMA PTE faults under the VMA lock"). Needed by 6.1.
+ */
+#ifndef HAVE_RELEASE_FAULT_LOCK
+static inline void release_fault_lock(struct vm_fault *vmf)
+{
+#ifdef HAVE_FAULT_FLAG_VMA_LOCK
+	if (vmf->flags & FAULT_FLAG_VMA_LOCK) {
+		vma_end_read(vmf->vma);
+		return;
+	}
+#endif
+	mmap_read_unlock(vmf->vma->vm_mm);
+}
+#endif
+
+#endif /* XPMEM_COMPAT_H */
