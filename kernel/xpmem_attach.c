@@ -143,10 +143,11 @@ static bool xpmem_range_has_att(unsigned long start, unsigned long end)
 {
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
-	VMA_ITERATOR(vmi, mm, start);
+	struct vma_iterator vmi;
 	bool found = false;
 
 	mmap_read_lock(mm);
+	vma_iter_init(&vmi, mm, start);
 	for_each_vma_range(vmi, vma, end) {
 		if (vma->vm_ops == &xpmem_vm_ops) {
 			found = true;
@@ -324,16 +325,16 @@ void xpmem_att_detach(struct xpmem_att *att)
 	struct mm_struct *mm = current->mm;
 	unsigned long start, end;
 	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
 
 	if (att->mm != mm)
 		return;
 	/* Every piece lies inside the range first mapped (see at_vaddr). */
 	do {
-		VMA_ITERATOR(vmi, mm, att->at_vaddr);
-
 		start = 0;
 		end = 0;
 		mmap_read_lock(mm);
+		vma_iter_init(&vmi, mm, att->at_vaddr);
 		for_each_vma_range(vmi, vma, att->at_vaddr + att->size) {
 			if (vma->vm_private_data == att &&
 			    vma->vm_ops == &xpmem_vm_ops) {

@@ -102,7 +102,7 @@ struct xpmem_proc {
 	struct mm_struct *mm;
 	pid_t tgid;
 	unsigned int nr_files;
-	struct mutex lock;
+	struct mutex lock;		/* protects segs, aps */
 	struct list_head segs;
 	struct list_head aps;
 };
@@ -134,7 +134,7 @@ struct xpmem_seg {
 	kuid_t uid;
 	kgid_t gid;
 	struct list_head proc_node;
-	struct mutex lock;
+	struct mutex lock;		/* protects removed, atts */
 	bool removed;
 	struct list_head atts;
 	struct rcu_head rcu;
@@ -160,7 +160,7 @@ struct xpmem_ap {
 	struct xpmem_proc *proc;
 	bool writable;
 	struct list_head proc_node;
-	struct mutex lock;
+	struct mutex lock;		/* protects released, atts */
 	bool released;
 	struct list_head atts;
 	struct rcu_head rcu;
@@ -199,7 +199,7 @@ struct xpmem_att {
 	pgoff_t pgoff;
 	bool writable;
 	struct mmu_interval_notifier mni;
-	struct mutex lock;
+	struct mutex lock;		/* PTE install vs invalidate; dead */
 	bool dead;
 	bool detaching;
 	struct list_head ap_node;

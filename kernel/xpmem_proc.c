@@ -142,8 +142,8 @@ void xpmem_proc_get(struct xpmem_proc *proc)
 	kref_get(&proc->kref);
 }
 
+/* Called by kref_put_mutex() with xpmem_procs_lock held; drops it. */
 static void xpmem_proc_free(struct kref *kref)
-	__releases(&xpmem_procs_lock)
 {
 	struct xpmem_proc *proc = container_of(kref, struct xpmem_proc, kref);
 
