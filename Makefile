@@ -4,7 +4,9 @@
 # libxpmem (build/lib/), the tests (build/test/), and the two README commands:
 #
 #   make run      build, boot a guest, load the module, run the demo, report
-#   make check    the whole test suite in guests, on every supported kernel
+#   make check    static checks and the whole test suite in guests, on every
+#                 supported kernel
+#   make lint     the static checks alone (checkpatch, W=1, sparse, shellcheck)
 #
 # Variables: KERNEL=6.1|6.12 (one kernel instead of all), KDIR= (build the
 # module against this tree instead), PREFIX=/usr/local, DESTDIR=, V=1.
@@ -39,7 +41,7 @@ else
 Q := @
 endif
 
-.PHONY: all lib module test run check install uninstall clean setup distclean
+.PHONY: all lib module test lint run check install uninstall clean setup
 
 all: lib module test
 
@@ -94,7 +96,12 @@ run: setup
 
 check: setup
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)bash test/check.sh $(KERNELS)
+
+# checkpatch --strict, W=1 + sparse for each built kernel, shellcheck
+lint: module
+	$(Q)bash tools/lint.sh
 
 # ---------------------------------------------------------------- install
 install: lib $(B)/lib/xpmem.pc $(B)/lib/cray-xpmem.pc

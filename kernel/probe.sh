@@ -31,6 +31,7 @@ for o in $objs; do
 	echo "obj-m += $o" >> "$tmp/Kbuild"
 done
 # Failing probes are expected; -k keeps going, the objects tell the result.
+# shellcheck disable=SC2086 # $objs is a list of file names without blanks
 make -C "$kdir" M="$tmp" -k -j2 $objs > "$tmp/log" 2>&1 || true
 
 {
