@@ -1,0 +1,73 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the xpmem test-guest initramfs (mkinitramfs.sh copies it in).
+# Runs as PID 1 under busybox sh: loads the 9p/virtio modules, mounts the
+# host's root filesystem (9p tag "hostroot", read-only) at /newroot, puts
+# tmpfs on /tmp /run /var/tmp /root /mnt so the guest can write, mounts the
+# host's result directory (9p tag "hostout", read-write) at /mnt/out, then
+# switch_roots to the host's guest_init.sh, whose path is given on the
+# kernel command line as xpmem_vm_init=PATH.
+# shellcheck shell=sh
+
+PATH=/bin
+export PATH
+
+# Report why the guest cannot start, then power off (the host sees no status).
+fail() {
+	echo "XPMEM-VM: initramfs: error: $*"
+	echo "XPMEM-VM: initramfs: cannot start the guest; powering off"
+	sync
+	poweroff -f
+	echo o >/proc/sysrq-trigger
+	sleep 60
+}
+
+mkdir -p /dev /proc /sys /newroot
+mount -t devtmpfs -o mode=0755 devtmpfs /dev || fail "cannot mount devtmpfs on /dev"
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc || fail "cannot mount /proc"
+mount -t sysfs sysfs /sys || fail "cannot mount /sys"
+
+guest_init=
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
+	case $arg in
+	xpmem_vm_init=*) guest_init=${arg#xpmem_vm_init=} ;;
+	esac
+done
+[ -n "$guest_init" ] || fail "no xpmem_vm_init=PATH on the kernel command line"
+
+# Modules are numbered in load order (dependencies first) by mkinitramfs.sh.
+for mod in /lib/modules/*.ko; do
+	[ -e "$mod" ] || continue
+	insmod "$mod" || fail "cannot load $mod ($(uname -r))"
+done
+
+# Read-only root: page cache may be kept (cache=loose), nothing is written.
+opts=trans=virtio,version=9p2000.L,msize=512000
+mount -t 9p -o "ro,$opts,cache=loose" hostroot /newroot ||
+	fail "cannot mount the host root (9p tag hostroot); was QEMU started with -virtfs ...,mount_tag=hostroot?"
+
+for spec in tmp:1777 var/tmp:1777 run:0755 root:0700 mnt:0755; do
+	dir=/newroot/${spec%%:*}
+	[ -d "$dir" ] || fail "$dir does not exist on the host root"
+	mount -t tmpfs -o "mode=${spec#*:}" tmpfs "$dir" || fail "cannot mount tmpfs on $dir"
+done
+mkdir -p /newroot/run/lock /newroot/mnt/out
+
+# The result share is optional; it is there when the host exported it.
+if grep -qx hostout /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag 2>/dev/null; then
+	# cache=mmap: no caching (the host reads the files after the run) but
+	# shared writable mmap works.
+	mount -t 9p -o "rw,$opts,cache=mmap" hostout /newroot/mnt/out ||
+		fail "cannot mount the result directory (9p tag hostout)"
+fi
+
+[ -f "/newroot$guest_init" ] || fail "guest init $guest_init not found on the host root"
+[ -x /newroot/bin/bash ] || fail "/bin/bash not found on the host root"
+
+mount --move /dev /newroot/dev || fail "cannot move /dev"
+mount --move /sys /newroot/sys || fail "cannot move /sys"
+mount --move /proc /newroot/proc || fail "cannot move /proc"
+exec switch_root /newroot /bin/bash "$guest_init"
