@@ -7,7 +7,9 @@
 # tmpfs on /tmp /run /var/tmp /root /mnt so the guest can write, mounts the
 # host's result directory (9p tag "hostout", read-write) at /mnt/out, then
 # switch_roots to the host's guest_init.sh, whose path is given on the
-# kernel command line as xpmem_vm_init=PATH.
+# kernel command line as xpmem_vm_init=PATH. xpmem_vm_keep=DIR names a host
+# directory under one of those tmpfs (a checkout in /tmp) that must stay
+# visible: it is bind-mounted back on top.
 # shellcheck shell=sh
 
 PATH=/bin
@@ -30,10 +32,12 @@ mount -t proc proc /proc || fail "cannot mount /proc"
 mount -t sysfs sysfs /sys || fail "cannot mount /sys"
 
 guest_init=
+keep=
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case $arg in
 	xpmem_vm_init=*) guest_init=${arg#xpmem_vm_init=} ;;
+	xpmem_vm_keep=*) keep=${arg#xpmem_vm_keep=} ;;
 	esac
 done
 [ -n "$guest_init" ] || fail "no xpmem_vm_init=PATH on the kernel command line"
@@ -49,11 +53,20 @@ opts=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o "ro,$opts,cache=loose" hostroot /newroot ||
 	fail "cannot mount the host root (9p tag hostroot); was QEMU started with -virtfs ...,mount_tag=hostroot?"
 
+if [ -n "$keep" ]; then
+	mkdir -p /keep
+	mount --bind "/newroot$keep" /keep || fail "cannot bind-mount $keep"
+fi
 for spec in tmp:1777 var/tmp:1777 run:0755 root:0700 mnt:0755; do
 	dir=/newroot/${spec%%:*}
 	[ -d "$dir" ] || fail "$dir does not exist on the host root"
 	mount -t tmpfs -o "mode=${spec#*:}" tmpfs "$dir" || fail "cannot mount tmpfs on $dir"
 done
+if [ -n "$keep" ]; then
+	mkdir -p "/newroot$keep" || fail "cannot create $keep in the tmpfs"
+	mount --move /keep "/newroot$keep" ||
+		fail "cannot put $keep back on top of the tmpfs"
+fi
 mkdir -p /newroot/run/lock /newroot/mnt/out
 
 # The result share is optional; it is there when the host exported it.

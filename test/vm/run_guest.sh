@@ -106,8 +106,10 @@ rm -f -- "$out"/{console.log,dmesg.raw,dmesg.log,dmesg_warn.log,exit_status,time
 mkdir -p -- "$out/.xpmem-vm"
 
 # Paths that the guest replaces with empty tmpfs, or that are not files.
+# The checkout itself stays visible even under /tmp (xpmem_vm_keep below).
 guest_hidden() {
 	case $1/ in
+	"$REPO_ROOT"/*) return 1 ;;
 	/tmp/* | /run/* | /var/tmp/* | /root/* | /mnt/* | /proc/* | /sys/* | /dev/*) return 0 ;;
 	esac
 	return 1
@@ -161,6 +163,13 @@ kconfig_has CONFIG_PAGE_POISONING && append+=" page_poison=1"
 append+=" init_on_free=1"
 kconfig_has CONFIG_KFENCE && append+=" kfence.sample_interval=100"
 append+=" rdinit=/init xpmem_vm_init=$VM_DIR/guest_init.sh"
+case $REPO_ROOT in
+*[[:space:]]*) die "the checkout path '$REPO_ROOT' contains blanks" \
+	"it is passed on the guest kernel command line" \
+	"clone the repository to a path without blanks" ;;
+/tmp/* | /run/* | /var/tmp/* | /root/* | /mnt/*)
+	append+=" xpmem_vm_keep=$REPO_ROOT" ;;
+esac
 [ -n "$extra_append" ] && append+=" $extra_append"
 
 # ---- boot ------------------------------------------------------------------------
