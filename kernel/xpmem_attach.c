@@ -32,6 +32,7 @@ static DEFINE_XARRAY(xpmem_pending);
  */
 static atomic64_t xpmem_next_pgoff = ATOMIC64_INIT(1);
 #define XPMEM_PGOFF_LIMIT	(1UL << (BITS_PER_LONG - 1 - PAGE_SHIFT))
+#define XPMEM_PMD_PAGES		(PMD_SIZE / PAGE_SIZE)
 
 static const struct vm_operations_struct xpmem_vm_ops;
 
@@ -54,6 +55,7 @@ static void xpmem_att_free(struct kref *kref)
 	if (ap)
 		xpmem_ap_put(ap);
 	kfree(att);
+	xpmem_stat_add(XPMEM_STAT_ATTACHMENTS, -1);
 }
 
 /**
@@ -86,6 +88,7 @@ static struct xpmem_att *xpmem_att_create(struct xpmem_ap *ap, u64 offset,
 	if (!att)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&att->kref);
+	xpmem_stat_add(XPMEM_STAT_ATTACHMENTS, 1);
 	att->src_mm = src_mm;
 	att->src_start = seg->vaddr + offset;
 	att->size = size;
@@ -95,7 +98,14 @@ static struct xpmem_att *xpmem_att_create(struct xpmem_ap *ap, u64 offset,
 	INIT_LIST_HEAD(&att->ap_node);
 	INIT_LIST_HEAD(&att->seg_node);
 
-	att->pgoff = atomic64_fetch_add(npages, &xpmem_next_pgoff);
+	/*
+	 * Same offset within a 2 MiB block as the source: thp_get_unmapped_area()
+	 * then places the VMA so that importer and exporter huge pages line up.
+	 */
+	att->pgoff = atomic64_fetch_add(npages + XPMEM_PMD_PAGES,
+					&xpmem_next_pgoff);
+	att->pgoff += (att->src_start / PAGE_SIZE - att->pgoff) &
+		      (XPMEM_PMD_PAGES - 1);
 	if (att->pgoff + npages >= XPMEM_PGOFF_LIMIT) {
 		ret = -ENOSPC;
 		goto err;
@@ -281,6 +291,9 @@ int xpmem_mmap(struct file *file, struct vm_area_struct *vma)
 	/* A read-only permit: mprotect() must not make it writable later. */
 	if (!att->writable)
 		vm_flags_clear(vma, VM_MAYWRITE);
+	/* Ask for ->huge_fault() also when THP is in "madvise" mode. */
+	if (XPMEM_HUGE_PMD)
+		vm_flags_set(vma, VM_HUGEPAGE);
 	return 0;
 }
 
@@ -312,6 +325,7 @@ static const struct vm_operations_struct xpmem_vm_ops = {
 	.mremap = xpmem_vm_mremap,
 	.fault = xpmem_vm_fault,
 	.pfn_mkwrite = xpmem_vm_pfn_mkwrite,
+	XPMEM_HUGE_FAULT_OPS(xpmem_vm_huge_fault)
 };
 
 /**

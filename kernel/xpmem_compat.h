@@ -58,4 +58,20 @@ static inline void release_fault_lock(struct vm_fault *vmf)
 }
 #endif
 
+/*
+ * Huge importer mappings of ordinary (struct page) memory need PMD entries
+ * that the core mm treats as special PFN maps, which came with 6.12 ("mm:
+ * introduce ARCH_SUPPORTS_HUGE_PFNMAP and special bits to pmd/pud"), and
+ * ->huge_fault() taking an order (6.6). Without both (6.1) importers map
+ * 4 KiB pages only. XPMEM_HUGE_FAULT_OPS fills the vm_operations_struct
+ * field when huge mappings are possible.
+ */
+#if defined(HAVE_HUGE_FAULT_ORDER) && IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)
+#define XPMEM_HUGE_PMD 1
+#define XPMEM_HUGE_FAULT_OPS(fn) .huge_fault = (fn),
+#else
+#define XPMEM_HUGE_PMD 0
+#define XPMEM_HUGE_FAULT_OPS(fn)
+#endif
+
 #endif /* XPMEM_COMPAT_H */

@@ -15,19 +15,30 @@
  * writable and the exporter's PTE is writable at that moment; a write to a
  * read-only PTE first breaks COW in the exporter (HMM_PFN_REQ_WRITE), so the
  * zero page, page cache and pages shared with a fork child are never written.
+ *
+ * One fault maps the faulting page and, in the same aligned window, every
+ * page the exporter already has (fault_pages, up to a page table's worth).
+ * Where the kernel supports huge PFN maps, a fault on an exporter THP or
+ * hugetlb page maps the whole 2 MiB with one PMD (xpmem_vm_huge_fault()).
  */
 #include <linux/hmm.h>
+#include <linux/huge_mm.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pfn_t.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 
 #include "xpmem_internal.h"
 
-/*
- * Pages mapped per fault: the faulting page, and those around it (in an
- * aligned block) that the exporter already has present.
- */
-#define XPMEM_FAULT_PAGES	16
+#define XPMEM_FAULT_PAGES_MAX	(PMD_SIZE >> PAGE_SHIFT)
+#define XPMEM_FAULT_PAGES_STACK	32
+
+static unsigned int fault_pages = 64;
+module_param(fault_pages, uint, 0644);
+MODULE_PARM_DESC(fault_pages,
+		 "Pages mapped per importer fault when the exporter has them (1-512, default 64)");
 
 static int xpmem_pte_noop(pte_t *pte, unsigned long addr, void *data)
 {
@@ -46,7 +57,8 @@ static unsigned long xpmem_src_addr(struct vm_area_struct *vma,
  * The exporter's mmap_lock is busy. Waiting for it while we hold the
  * importer's could deadlock (two processes faulting on each other's
  * segments, each with a writer queued on its own mmap_lock). So drop ours,
- * wait for theirs, and let the fault be retried.
+ * wait for theirs, and let the fault be retried. Returns 0 with the
+ * exporter's lock held only for callers that cannot retry.
  */
 static vm_fault_t xpmem_wait_source(struct vm_fault *vmf,
 				    struct mm_struct *src_mm)
@@ -81,14 +93,86 @@ static vm_fault_t xpmem_hmm_error(int err)
 	}
 }
 
+/*
+ * Look up @range of the exporter, faulting in the page at index @idx (for
+ * writing if @write), and take att->lock if no invalidation ran meanwhile.
+ *
+ * Return: 0 with att->lock held and a reference on the exporter's mm (drop
+ * both with xpmem_resolve_done()), or what the fault handler must return.
+ */
+static vm_fault_t xpmem_resolve(struct vm_fault *vmf, struct xpmem_att *att,
+				struct hmm_range *range, unsigned long idx,
+				bool write)
+{
+	unsigned long npages = (range->end - range->start) >> PAGE_SHIFT;
+	unsigned long timeout = jiffies +
+				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	struct mm_struct *src_mm = att->src_mm;
+	vm_fault_t ret;
+	int err;
+
+	/* The exporter exited: its mm will never have pages again. */
+	if (!mmget_not_zero(src_mm))
+		return VM_FAULT_SIGBUS;
+
+	for (;;) {
+		memset(range->hmm_pfns, 0, npages * sizeof(*range->hmm_pfns));
+		range->hmm_pfns[idx] = HMM_PFN_REQ_FAULT |
+				       (write ? HMM_PFN_REQ_WRITE : 0);
+
+		range->notifier_seq = mmu_interval_read_begin(range->notifier);
+		if (!mmap_read_trylock(src_mm)) {
+			ret = xpmem_wait_source(vmf, src_mm);
+			if (ret)
+				goto err;
+			/* (we now hold it: the no-retry case) */
+		}
+		err = hmm_range_fault(range);
+		mmap_read_unlock(src_mm);
+		if (err == -EBUSY) {
+			/* Endless invalidations: return, the CPU refaults. */
+			if (time_after(jiffies, timeout)) {
+				ret = VM_FAULT_NOPAGE;
+				goto err;
+			}
+			continue;
+		}
+		if (err) {
+			ret = xpmem_hmm_error(err);
+			goto err;
+		}
+
+		mutex_lock(&att->lock);
+		if (att->dead) {
+			mutex_unlock(&att->lock);
+			ret = VM_FAULT_SIGBUS;
+			goto err;
+		}
+		if (!mmu_interval_read_retry(range->notifier,
+					     range->notifier_seq))
+			return 0;
+		mutex_unlock(&att->lock);
+	}
+err:
+	/* Not mmput(): we may hold our mmap_lock, and it may be the last. */
+	mmput_async(src_mm);
+	return ret;
+}
+
+static void xpmem_resolve_done(struct xpmem_att *att)
+{
+	mutex_unlock(&att->lock);
+	mmput_async(att->src_mm);
+}
+
 /* Install the valid entries of @range at importer address @start. */
-static void xpmem_install(struct vm_area_struct *vma, struct hmm_range *range,
-			  unsigned long start)
+static unsigned long xpmem_install(struct vm_area_struct *vma,
+				   struct hmm_range *range, unsigned long start)
 {
 	pgprot_t ro = vm_get_page_prot(vma->vm_flags & ~VM_WRITE);
 	pgprot_t rw = vm_get_page_prot(vma->vm_flags);
 	unsigned long npages = (range->end - range->start) >> PAGE_SHIFT;
-	unsigned long i;
+	unsigned long i, mapped = 0;
 
 	for (i = 0; i < npages; i++) {
 		unsigned long hpfn = range->hmm_pfns[i];
@@ -101,24 +185,25 @@ static void xpmem_install(struct vm_area_struct *vma, struct hmm_range *range,
 		vmf_insert_pfn_prot(vma, start + (i << PAGE_SHIFT),
 				    page_to_pfn(hmm_pfn_to_page(hpfn)),
 				    write ? rw : ro);
+		mapped++;
 	}
+	return mapped;
 }
 
 static vm_fault_t xpmem_fault(struct vm_fault *vmf, bool write)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct xpmem_att *att = vma->vm_private_data;
-	unsigned long pfns[XPMEM_FAULT_PAGES];
+	unsigned long window = clamp_val(READ_ONCE(fault_pages), 1,
+					 XPMEM_FAULT_PAGES_MAX);
+	unsigned long stack_pfns[XPMEM_FAULT_PAGES_STACK];
 	unsigned long addr = vmf->address & PAGE_MASK;
-	unsigned long start, end, timeout;
-	struct mm_struct *src_mm = att->src_mm;
 	struct hmm_range range = {
 		.notifier = &att->mni,
-		.hmm_pfns = pfns,
 		.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
 	};
+	unsigned long start, end;
 	vm_fault_t ret;
-	int err;
 
 	/* The VMA lock is not enough for us: come back with mmap_lock. */
 	if (vmf->flags & FAULT_FLAG_VMA_LOCK) {
@@ -128,71 +213,43 @@ static vm_fault_t xpmem_fault(struct vm_fault *vmf, bool write)
 	if (READ_ONCE(att->dead))
 		return VM_FAULT_SIGBUS;
 
-	start = max(vma->vm_start,
-		    ALIGN_DOWN(addr, XPMEM_FAULT_PAGES * PAGE_SIZE));
-	end = min(vma->vm_end, start + XPMEM_FAULT_PAGES * PAGE_SIZE);
+	/* An aligned window of pages, inside the VMA and one page table. */
+	window = rounddown_pow_of_two(window);
+	start = max(vma->vm_start, ALIGN_DOWN(addr, window << PAGE_SHIFT));
+	end = min(vma->vm_end, ALIGN_DOWN(addr, window << PAGE_SHIFT) +
+			       (window << PAGE_SHIFT));
 	range.start = xpmem_src_addr(vma, att, start);
 	range.end = xpmem_src_addr(vma, att, end);
+	range.hmm_pfns = stack_pfns;
+	if (window > XPMEM_FAULT_PAGES_STACK) {
+		range.hmm_pfns = kmalloc_array(window, sizeof(unsigned long),
+					       GFP_KERNEL);
+		if (!range.hmm_pfns)
+			return VM_FAULT_OOM;
+	}
 
 	/*
 	 * Allocate the importer's page tables now: att->lock is taken in
 	 * notifier callbacks that reclaim runs, so we cannot allocate under it.
 	 */
 	if (apply_to_page_range(vma->vm_mm, start, end - start, xpmem_pte_noop,
-				NULL))
-		return VM_FAULT_OOM;
-
-	/* The exporter exited: its mm will never have pages again. */
-	if (!mmget_not_zero(src_mm))
-		return VM_FAULT_SIGBUS;
-
-	timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
-	for (;;) {
-		memset(pfns, 0, sizeof(pfns));
-		pfns[(addr - start) >> PAGE_SHIFT] = HMM_PFN_REQ_FAULT |
-			(write ? HMM_PFN_REQ_WRITE : 0);
-
-		range.notifier_seq = mmu_interval_read_begin(range.notifier);
-		if (!mmap_read_trylock(src_mm)) {
-			ret = xpmem_wait_source(vmf, src_mm);
-			if (ret)
-				goto out;
-			/* (we now hold it: the no-retry case) */
-		}
-		err = hmm_range_fault(&range);
-		mmap_read_unlock(src_mm);
-		if (err == -EBUSY) {
-			/* Endless invalidations: return, the CPU refaults. */
-			if (time_after(jiffies, timeout)) {
-				ret = VM_FAULT_NOPAGE;
-				goto out;
-			}
-			continue;
-		}
-		if (err) {
-			ret = xpmem_hmm_error(err);
-			goto out;
-		}
-
-		mutex_lock(&att->lock);
-		if (att->dead) {
-			mutex_unlock(&att->lock);
-			ret = VM_FAULT_SIGBUS;
-			goto out;
-		}
-		if (mmu_interval_read_retry(range.notifier,
-					    range.notifier_seq)) {
-			mutex_unlock(&att->lock);
-			continue;
-		}
-		break;
+				NULL)) {
+		ret = VM_FAULT_OOM;
+		goto out;
 	}
-	xpmem_install(vma, &range, start);
-	mutex_unlock(&att->lock);
+
+	ret = xpmem_resolve(vmf, att, &range, (addr - start) >> PAGE_SHIFT,
+			    write);
+	if (ret)
+		goto out;
+	xpmem_stat_add(XPMEM_STAT_FAULT_PAGES,
+		       xpmem_install(vma, &range, start));
+	xpmem_resolve_done(att);
+	xpmem_stat_add(XPMEM_STAT_FAULTS, 1);
 	ret = VM_FAULT_NOPAGE;
 out:
-	/* Not mmput(): we may hold our mmap_lock, and it may be the last. */
-	mmput_async(src_mm);
+	if (range.hmm_pfns != stack_pfns)
+		kfree(range.hmm_pfns);
 	return ret;
 }
 
@@ -231,3 +288,71 @@ vm_fault_t xpmem_vm_pfn_mkwrite(struct vm_fault *vmf)
 	xpmem_zap_vma(vmf->vma, vmf->address & PAGE_MASK, PAGE_SIZE);
 	return VM_FAULT_NOPAGE;
 }
+
+#if XPMEM_HUGE_PMD
+/**
+ * xpmem_vm_huge_fault() - map a whole PMD of an attachment at once
+ * @vmf: the fault; the PMD at vmf->address is empty
+ * @order: PMD_ORDER (or larger: not handled here)
+ *
+ * Succeeds when the 2 MiB around the fault lie inside the VMA, the exporter
+ * maps the matching (equally aligned: see xpmem_att_create()) 2 MiB with
+ * one huge page, and so can we. Anything else falls back to 4 KiB pages.
+ *
+ * Context: as xpmem_vm_fault().
+ * Return: VM_FAULT_NOPAGE, VM_FAULT_FALLBACK, or as xpmem_vm_fault().
+ */
+vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct xpmem_att *att = vma->vm_private_data;
+	unsigned long haddr = vmf->address & PMD_MASK;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	struct hmm_range range = {
+		.notifier = &att->mni,
+		.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+	};
+	unsigned long hpfn, pfn;
+	vm_fault_t ret;
+
+	if (order != PMD_ORDER || haddr < vma->vm_start ||
+	    haddr + PMD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	if (vmf->flags & FAULT_FLAG_VMA_LOCK) {
+		release_fault_lock(vmf);
+		return VM_FAULT_RETRY;
+	}
+	if (READ_ONCE(att->dead))
+		return VM_FAULT_SIGBUS;
+
+	range.start = xpmem_src_addr(vma, att, haddr);
+	range.end = range.start + PMD_SIZE;
+	if (range.start & ~PMD_MASK)
+		return VM_FAULT_FALLBACK;
+	range.hmm_pfns = kmalloc_array(PTRS_PER_PMD, sizeof(unsigned long),
+				       GFP_KERNEL);
+	if (!range.hmm_pfns)
+		return VM_FAULT_OOM;
+
+	ret = xpmem_resolve(vmf, att, &range,
+			    (vmf->address - haddr) >> PAGE_SHIFT, write);
+	if (ret)
+		goto out;
+	/* hmm reports the order of the exporter's mapping with each pfn. */
+	hpfn = range.hmm_pfns[0];
+	pfn = page_to_pfn(hmm_pfn_to_page(hpfn));
+	ret = VM_FAULT_FALLBACK;
+	if ((hpfn & HMM_PFN_VALID) && hmm_pfn_to_map_order(hpfn) >= PMD_ORDER &&
+	    IS_ALIGNED(pfn, PTRS_PER_PMD)) {
+		write = (hpfn & HMM_PFN_WRITE) && (vma->vm_flags & VM_WRITE);
+		ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn), write);
+		if (ret == VM_FAULT_NOPAGE)
+			xpmem_stat_add(XPMEM_STAT_FAULT_HUGE, 1);
+	}
+	xpmem_resolve_done(att);
+	xpmem_stat_add(XPMEM_STAT_FAULTS, 1);
+out:
+	kfree(range.hmm_pfns);
+	return ret;
+}
+#endif

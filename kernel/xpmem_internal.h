@@ -206,9 +206,47 @@ struct xpmem_att {
 	struct list_head seg_node;
 };
 
+/**
+ * enum xpmem_stat - the module's counters (/sys/kernel/debug/xpmem/stats)
+ * @XPMEM_STAT_SEGMENTS: segments alive
+ * @XPMEM_STAT_PERMITS: permits alive
+ * @XPMEM_STAT_ATTACHMENTS: attachments alive
+ * @XPMEM_STAT_FAULTS: importer faults handled
+ * @XPMEM_STAT_FAULT_PAGES: importer PTEs installed
+ * @XPMEM_STAT_FAULT_HUGE: importer PMDs installed
+ * @XPMEM_STAT_INVALIDATIONS: exporter invalidations that reached an attachment
+ * @XPMEM_STAT_ZAPS: zaps of importer mappings
+ * @XPMEM_STAT_ZAP_PAGES: pages covered by those zaps
+ * @XPMEM_NR_STATS: number of counters
+ */
+enum xpmem_stat {
+	XPMEM_STAT_SEGMENTS,
+	XPMEM_STAT_PERMITS,
+	XPMEM_STAT_ATTACHMENTS,
+	XPMEM_STAT_FAULTS,
+	XPMEM_STAT_FAULT_PAGES,
+	XPMEM_STAT_FAULT_HUGE,
+	XPMEM_STAT_INVALIDATIONS,
+	XPMEM_STAT_ZAPS,
+	XPMEM_STAT_ZAP_PAGES,
+	XPMEM_NR_STATS
+};
+
 /* found in xpmem_main.c */
 extern struct address_space *xpmem_mapping;
 extern const struct file_operations xpmem_fops;
+extern const char *const xpmem_stat_names[XPMEM_NR_STATS];
+void xpmem_stat_add(enum xpmem_stat stat, long n);
+s64 xpmem_stat_read(enum xpmem_stat stat);
+
+/* found in xpmem_debugfs.c */
+#if IS_ENABLED(CONFIG_DEBUG_FS)
+void xpmem_debugfs_init(void);
+void xpmem_debugfs_exit(void);
+#else
+static inline void xpmem_debugfs_init(void) { }
+static inline void xpmem_debugfs_exit(void) { }
+#endif
 
 /* found in xpmem_proc.c */
 struct xpmem_proc *xpmem_proc_open(struct mm_struct *mm);
@@ -249,6 +287,7 @@ void xpmem_att_exit(void);
 /* found in xpmem_fault.c */
 vm_fault_t xpmem_vm_fault(struct vm_fault *vmf);
 vm_fault_t xpmem_vm_pfn_mkwrite(struct vm_fault *vmf);
+vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order);
 
 /* found in xpmem_notifier.c */
 extern const struct mmu_interval_notifier_ops xpmem_mn_ops;

@@ -16,8 +16,10 @@
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+#include <linux/huge_mm.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/mount.h>
 #include <linux/pseudo_fs.h>
 #include <linux/uaccess.h>
@@ -36,6 +38,44 @@
 static struct vfsmount *xpmem_mnt;
 static struct inode *xpmem_inode;
 struct address_space *xpmem_mapping;
+
+/*
+ * Counters: per CPU, so that the fault path never shares a cache line;
+ * summed when read. Gauges (objects alive) are incremented and decremented
+ * on whatever CPU, which the sum does not mind.
+ */
+struct xpmem_stats {
+	s64 count[XPMEM_NR_STATS];
+};
+
+static DEFINE_PER_CPU(struct xpmem_stats, xpmem_stats);
+
+const char *const xpmem_stat_names[XPMEM_NR_STATS] = {
+	[XPMEM_STAT_SEGMENTS] = "segments",
+	[XPMEM_STAT_PERMITS] = "permits",
+	[XPMEM_STAT_ATTACHMENTS] = "attachments",
+	[XPMEM_STAT_FAULTS] = "faults",
+	[XPMEM_STAT_FAULT_PAGES] = "fault_pages",
+	[XPMEM_STAT_FAULT_HUGE] = "fault_huge",
+	[XPMEM_STAT_INVALIDATIONS] = "invalidations",
+	[XPMEM_STAT_ZAPS] = "zaps",
+	[XPMEM_STAT_ZAP_PAGES] = "zap_pages",
+};
+
+void xpmem_stat_add(enum xpmem_stat stat, long n)
+{
+	this_cpu_add(xpmem_stats.count[stat], n);
+}
+
+s64 xpmem_stat_read(enum xpmem_stat stat)
+{
+	s64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(xpmem_stats, cpu).count[stat];
+	return sum;
+}
 
 static int xpmem_fs_init_fs_context(struct fs_context *fc)
 {
@@ -224,6 +264,8 @@ const struct file_operations xpmem_fops = {
 	/* Every struct has the same layout for 32- and 64-bit callers. */
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = xpmem_mmap,
+	/* Attachments line up with the exporter's 2 MiB blocks (pgoff). */
+	.get_unmapped_area = thp_get_unmapped_area,
 	.llseek = noop_llseek,
 };
 
@@ -279,16 +321,18 @@ static int __init xpmem_init(void)
 	}
 	xpmem_mapping = xpmem_inode->i_mapping;
 
+	xpmem_debugfs_init();
 	/* Last: /dev/xpmem appears only once everything behind it works. */
 	ret = misc_register(&xpmem_miscdev);
 	if (ret)
-		goto err_iput;
+		goto err_debugfs;
 
 	pr_info("xpmem: version %s loaded, /dev/xpmem ready\n",
 		XPMEM_VERSION_STRING);
 	return 0;
 
-err_iput:
+err_debugfs:
+	xpmem_debugfs_exit();
 	iput(xpmem_inode);
 err_unmount:
 	kern_unmount(xpmem_mnt);
@@ -306,10 +350,14 @@ static void __exit xpmem_exit(void)
 	 * *_exit() helpers only check that.
 	 */
 	misc_deregister(&xpmem_miscdev);
+	xpmem_debugfs_exit();
 	xpmem_att_exit();
 	xpmem_ap_exit();
 	xpmem_seg_exit();
 	xpmem_proc_exit();
+	WARN_ON_ONCE(xpmem_stat_read(XPMEM_STAT_SEGMENTS) ||
+		     xpmem_stat_read(XPMEM_STAT_PERMITS) ||
+		     xpmem_stat_read(XPMEM_STAT_ATTACHMENTS));
 	iput(xpmem_inode);
 	kern_unmount(xpmem_mnt);
 }

@@ -111,6 +111,8 @@ static void xpmem_att_zap(struct xpmem_att *att, unsigned long src_start,
 	unmap_mapping_pages(xpmem_mapping, first,
 			    (src_end - src_start) >> PAGE_SHIFT, false);
 	xpmem_zap_end(&z);
+	xpmem_stat_add(XPMEM_STAT_ZAPS, 1);
+	xpmem_stat_add(XPMEM_STAT_ZAP_PAGES, (src_end - src_start) >> PAGE_SHIFT);
 }
 
 /**
@@ -178,6 +180,7 @@ static bool xpmem_mn_invalidate(struct mmu_interval_notifier *mni,
 	if (!mmu_notifier_range_blockable(range))
 		return false;
 
+	xpmem_stat_add(XPMEM_STAT_INVALIDATIONS, 1);
 	mutex_lock(&att->lock);
 	mmu_interval_set_seq(mni, cur_seq);
 	/* The exporter is exiting: its pages will never come back. */

@@ -81,6 +81,7 @@ int xpmem_ap_get(struct xpmem_proc *proc, xpmem_segid_t segid, int flags,
 		goto err_put_seg;
 	}
 	kref_init(&ap->kref);
+	xpmem_stat_add(XPMEM_STAT_PERMITS, 1);
 	ap->seg = seg;		/* takes over the lookup's reference */
 	ap->writable = flags == XPMEM_GET_RDWR;
 	mutex_init(&ap->lock);
@@ -92,6 +93,7 @@ int xpmem_ap_get(struct xpmem_proc *proc, xpmem_segid_t segid, int flags,
 	if (ret) {
 		xpmem_proc_put(proc);
 		kfree(ap);
+		xpmem_stat_add(XPMEM_STAT_PERMITS, -1);
 		goto err_put_seg;
 	}
 	mutex_lock(&proc->lock);
@@ -214,6 +216,7 @@ static void xpmem_ap_free(struct kref *kref)
 	xpmem_seg_put(ap->seg);
 	xpmem_proc_put(ap->proc);
 	kfree_rcu(ap, rcu);
+	xpmem_stat_add(XPMEM_STAT_PERMITS, -1);
 }
 
 /**

@@ -89,6 +89,7 @@ int xpmem_seg_make(struct xpmem_proc *proc, u64 vaddr, u64 size,
 	if (!seg)
 		return -ENOMEM;
 	kref_init(&seg->kref);
+	xpmem_stat_add(XPMEM_STAT_SEGMENTS, 1);
 	seg->vaddr = vaddr;
 	seg->size = size;
 	seg->mode = permit_value;
@@ -104,6 +105,7 @@ int xpmem_seg_make(struct xpmem_proc *proc, u64 vaddr, u64 size,
 	if (ret) {
 		xpmem_proc_put(proc);
 		kfree(seg);
+		xpmem_stat_add(XPMEM_STAT_SEGMENTS, -1);
 		return ret;
 	}
 	mutex_lock(&proc->lock);
@@ -205,6 +207,7 @@ static void xpmem_seg_free(struct kref *kref)
 	WARN_ON_ONCE(!list_empty(&seg->atts));
 	xpmem_proc_put(seg->proc);
 	kfree_rcu(seg, rcu);
+	xpmem_stat_add(XPMEM_STAT_SEGMENTS, -1);
 }
 
 /**
