@@ -51,6 +51,13 @@ enum {
 	XPMEM_PERMIT_MODE = 0x1,	/* permit_value is a mode, e.g. 0600 */
 };
 
+/*
+ * Additions to the hpc/xpmem API. Each is announced by an XPMEM_HAVE_*
+ * macro, so that portable code can test for it with #ifdef.
+ */
+#define XPMEM_HAVE_ATTACH_FLAGS	1
+#define XPMEM_ATTACH_POPULATE	0x1	/* map the whole range at attach */
+
 #ifndef __KERNEL__
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +72,15 @@ xpmem_apid_t xpmem_get(xpmem_segid_t segid, int flags, int permit_type,
 int xpmem_release(xpmem_apid_t apid);
 void *xpmem_attach(struct xpmem_addr addr, size_t size, void *vaddr);
 int xpmem_detach(void *vaddr);
+
+/*
+ * xpmem_attach() with @flags: XPMEM_ATTACH_POPULATE maps every page of the
+ * range that the exporter has (faulting in those it has not touched yet)
+ * before returning, so first accesses take no page fault. Fails with
+ * EINVAL on a kernel module that does not know a flag.
+ */
+void *xpmem_attach_flags(struct xpmem_addr addr, size_t size, void *vaddr,
+			 int flags);
 
 #ifdef __cplusplus
 }

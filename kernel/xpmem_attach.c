@@ -168,6 +168,37 @@ static bool xpmem_range_has_att(unsigned long start, unsigned long end)
 	return found;
 }
 
+/*
+ * XPMEM_ATTACH_POPULATE: fault in [start, start + size) of the new
+ * attachment now, through the ordinary fault path (so every rule of
+ * xpmem_fault.c holds). Best effort: holes stay unmapped (they raise SIGBUS
+ * when touched, as always), and a fatal signal stops it early.
+ */
+static void xpmem_att_populate(unsigned long start, unsigned long size)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long addr;
+	bool unlocked;
+	int ret;
+
+	mmap_read_lock(mm);
+	for (addr = start; addr < start + size; addr += PAGE_SIZE) {
+		unlocked = false;
+		ret = fixup_user_fault(mm, addr, 0, &unlocked);
+		/* -EFAULT: a hole (or the attachment was unmapped meanwhile) */
+		if (ret && ret != -EFAULT)
+			break;
+		if (fatal_signal_pending(current))
+			break;
+		if (need_resched()) {
+			mmap_read_unlock(mm);
+			cond_resched();
+			mmap_read_lock(mm);
+		}
+	}
+	mmap_read_unlock(mm);
+}
+
 /**
  * xpmem_att_attach() - XPMEM_CMD_ATTACH
  * @proc: the caller's state (current->mm == proc->mm)
@@ -175,6 +206,7 @@ static bool xpmem_range_has_att(unsigned long start, unsigned long end)
  * @apid: from user space
  * @offset: byte offset into the segment, page aligned
  * @size: bytes, rounded up to pages
+ * @flags: XPMEM_ATTACH_POPULATE or 0
  * @vaddr: in: wanted address or 0; out: the address
  *
  * Context: process context, may sleep; takes current->mm's mmap_lock.
@@ -183,10 +215,11 @@ static bool xpmem_range_has_att(unsigned long start, unsigned long end)
  * permit), -ENOSPC (offset space exhausted), or an mmap error.
  */
 int xpmem_att_attach(struct xpmem_proc *proc, struct file *file,
-		     xpmem_apid_t apid, s64 offset, u64 size, u64 *vaddr)
+		     xpmem_apid_t apid, s64 offset, u64 size, int flags,
+		     u64 *vaddr)
 {
 	unsigned long addr = *vaddr;
-	unsigned long prot, flags;
+	unsigned long prot, mflags;
 	struct xpmem_att *att;
 	struct xpmem_seg *seg;
 	struct xpmem_ap *ap;
@@ -239,8 +272,8 @@ int xpmem_att_attach(struct xpmem_proc *proc, struct file *file,
 	if (err)
 		goto out_put_att;
 	prot = PROT_READ | (att->writable ? PROT_WRITE : 0);
-	flags = MAP_SHARED | (addr ? MAP_FIXED : 0);
-	ret = vm_mmap(file, addr, size, prot, flags, att->pgoff << PAGE_SHIFT);
+	mflags = MAP_SHARED | (addr ? MAP_FIXED : 0);
+	ret = vm_mmap(file, addr, size, prot, mflags, att->pgoff << PAGE_SHIFT);
 	/* Normally xpmem_mmap() claimed it; not if mmap failed before. */
 	xa_erase(&xpmem_pending, att->pgoff);
 	if (IS_ERR_VALUE(ret)) {
@@ -249,6 +282,8 @@ int xpmem_att_attach(struct xpmem_proc *proc, struct file *file,
 	}
 	*vaddr = ret;
 	err = 0;
+	if (flags & XPMEM_ATTACH_POPULATE)
+		xpmem_att_populate(ret, size);
 
 out_put_att:
 	xpmem_att_put(att);	/* the VMA holds its own */

@@ -40,6 +40,12 @@ module_param(fault_pages, uint, 0644);
 MODULE_PARM_DESC(fault_pages,
 		 "Pages mapped per importer fault when the exporter has them (1-512, default 64)");
 
+/* Read-only: tells users (and the tests) whether 2 MiB mappings happen. */
+static bool huge_mappings = XPMEM_HUGE_PMD;
+module_param(huge_mappings, bool, 0444);
+MODULE_PARM_DESC(huge_mappings,
+		 "Importers map exporter huge pages with 2 MiB entries (needs huge PFN map support, Linux 6.12)");
+
 static int xpmem_pte_noop(pte_t *pte, unsigned long addr, void *data)
 {
 	return 0;
@@ -213,16 +219,22 @@ static vm_fault_t xpmem_fault(struct vm_fault *vmf, bool write)
 	if (READ_ONCE(att->dead))
 		return VM_FAULT_SIGBUS;
 
-	/* An aligned window of pages, inside the VMA and one page table. */
-	window = rounddown_pow_of_two(window);
-	start = max(vma->vm_start, ALIGN_DOWN(addr, window << PAGE_SHIFT));
-	end = min(vma->vm_end, ALIGN_DOWN(addr, window << PAGE_SHIFT) +
-			       (window << PAGE_SHIFT));
+	/*
+	 * A window of pages around addr: aligned to its size where the VMA
+	 * allows, otherwise slid to fit inside the VMA, and never crossing a
+	 * page table (the caller's PMD).
+	 */
+	window = rounddown_pow_of_two(window) << PAGE_SHIFT;
+	start = max(vma->vm_start, addr & PMD_MASK);
+	end = min(vma->vm_end, (addr & PMD_MASK) + PMD_SIZE);
+	start = max(start, ALIGN_DOWN(addr, window));
+	end = min(end, start + window);
 	range.start = xpmem_src_addr(vma, att, start);
 	range.end = xpmem_src_addr(vma, att, end);
 	range.hmm_pfns = stack_pfns;
-	if (window > XPMEM_FAULT_PAGES_STACK) {
-		range.hmm_pfns = kmalloc_array(window, sizeof(unsigned long),
+	if (end - start > XPMEM_FAULT_PAGES_STACK * PAGE_SIZE) {
+		range.hmm_pfns = kmalloc_array((end - start) >> PAGE_SHIFT,
+					       sizeof(unsigned long),
 					       GFP_KERNEL);
 		if (!range.hmm_pfns)
 			return VM_FAULT_OOM;

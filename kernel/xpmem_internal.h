@@ -277,7 +277,8 @@ void xpmem_ap_exit(void);
 
 /* found in xpmem_attach.c */
 int xpmem_att_attach(struct xpmem_proc *proc, struct file *file,
-		     xpmem_apid_t apid, s64 offset, u64 size, u64 *vaddr);
+		     xpmem_apid_t apid, s64 offset, u64 size, int flags,
+		     u64 *vaddr);
 int xpmem_att_detach_addr(unsigned long vaddr);
 void xpmem_att_detach(struct xpmem_att *att);
 void xpmem_att_put(struct xpmem_att *att);

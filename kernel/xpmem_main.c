@@ -180,10 +180,12 @@ static long xpmem_ioctl_attach(struct xpmem_proc *proc, struct file *file,
 
 	if (copy_from_user(&attach, uattach, sizeof(attach)))
 		return -EFAULT;
-	/* attach.fd and attach.flags are ignored, as in hpc/xpmem. */
+	/* attach.fd is ignored, as in hpc/xpmem (whose library passes 0 flags). */
+	if (attach.flags & ~XPMEM_ATTACH_FLAGS)
+		return -EINVAL;
 	vaddr = attach.vaddr;
 	ret = xpmem_att_attach(proc, file, attach.apid, attach.offset,
-			       attach.size, &vaddr);
+			       attach.size, attach.flags, &vaddr);
 	if (ret)
 		return ret;
 	if (put_user(vaddr, &uattach->vaddr)) {

@@ -172,7 +172,8 @@ int xpmem_release(xpmem_apid_t apid)
 	return xpmem_ioctl(XPMEM_CMD_RELEASE, &release) == -1 ? -1 : 0;
 }
 
-void *xpmem_attach(struct xpmem_addr addr, size_t size, void *vaddr)
+void *xpmem_attach_flags(struct xpmem_addr addr, size_t size, void *vaddr,
+			 int flags)
 {
 	struct xpmem_cmd_attach attach = {
 		.apid = addr.apid,
@@ -180,12 +181,17 @@ void *xpmem_attach(struct xpmem_addr addr, size_t size, void *vaddr)
 		.size = size,
 		.vaddr = (uintptr_t)vaddr,
 		.fd = xpmem_fd,
-		.flags = 0,
+		.flags = flags,
 	};
 
 	if (xpmem_ioctl(XPMEM_CMD_ATTACH, &attach) == -1)
 		return (void *)-1;
 	return (void *)(uintptr_t)attach.vaddr;
+}
+
+void *xpmem_attach(struct xpmem_addr addr, size_t size, void *vaddr)
+{
+	return xpmem_attach_flags(addr, size, vaddr, 0);
 }
 
 int xpmem_detach(void *vaddr)

@@ -86,6 +86,10 @@ struct xpmem_cmd_release {
 	__s64 apid;		/* in */
 };
 
+/* flags of ATTACH (hpc/xpmem ignored the field; its library passes 0) */
+#define XPMEM_ATTACH_POPULATE	0x1	/* map what the source has, now */
+#define XPMEM_ATTACH_FLAGS	XPMEM_ATTACH_POPULATE
+
 /* 40 bytes */
 struct xpmem_cmd_attach {
 	__s64 apid;		/* in */
@@ -93,7 +97,7 @@ struct xpmem_cmd_attach {
 	__u64 size;		/* in: bytes, rounded up to whole pages */
 	__u64 vaddr;		/* in: wanted address or 0; out: attached address */
 	__s32 fd;		/* in: ignored (kept for Cray XPMEM compatibility) */
-	__s32 flags;		/* in: ignored by this version; pass 0 */
+	__s32 flags;		/* in: XPMEM_ATTACH_*; other bits: EINVAL */
 };
 
 /* 8 bytes */
