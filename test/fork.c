@@ -24,10 +24,7 @@ FIXTURE_SETUP(fork)
 {
 	self->pg = xt_pg();
 	self->len = NPAGES * self->pg;
-	self->buf = xt_region(NPAGES, 1);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	self->segid = xpmem_make(self->buf, self->len, XPMEM_PERMIT_MODE,
-				 XT_MODE(0600));
+	self->segid = xt_export(NPAGES, 1, &self->buf);
 	ASSERT_LT(0, self->segid);
 }
 

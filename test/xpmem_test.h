@@ -133,6 +133,20 @@ static inline char *xt_region(size_t npages, unsigned int seed)
 
 /* ------------------------------------------------ make / get / attach */
 
+/*
+ * Fill @npages fresh private pages with pattern @seed and export them with
+ * mode 0600. Return: the segid, or -1 with errno set; *@buf: the pages.
+ */
+static inline xpmem_segid_t xt_export(size_t npages, unsigned int seed,
+				      char **buf)
+{
+	*buf = xt_region(npages, seed);
+	if (*buf == MAP_FAILED)
+		return -1;
+	return xpmem_make(*buf, npages * xt_pg(), XPMEM_PERMIT_MODE,
+			  XT_MODE(0600));
+}
+
 /* One attachment and the ids behind it. */
 struct xt_att {
 	xpmem_segid_t segid;	/* 0 if this process did not make it */
