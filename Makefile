@@ -41,9 +41,10 @@ else
 Q := @
 endif
 
-.PHONY: all lib module test lint run check install uninstall clean setup
+.PHONY: all lib module test bench lint run check install install-bench \
+	uninstall clean setup
 
-all: lib module test
+all: lib module test bench
 
 # ---------------------------------------------------------------- library
 lib: $(B)/lib/$(LIB_SO) $(B)/lib/libxpmem.a
@@ -86,6 +87,12 @@ endif
 test: lib
 	$(Q)$(MAKE) -C test OUT=$(B)/test LIBDIR=$(B)/lib INCDIR=$(CURDIR)/include
 
+# ---------------------------------------------------------------- benchmark
+# build/bench/xpmem_bench; bench/run_bench.sh runs it in guests (make run
+# runs it too). docs/performance.md has the results and how to reproduce.
+bench: lib
+	$(Q)$(MAKE) -C bench OUT=$(B)/bench LIBDIR=$(B)/lib INCDIR=$(CURDIR)/include
+
 # ---------------------------------------------------------------- guests
 setup:
 	$(Q)bash test/vm/setup_host.sh $(if $(KERNEL),$(KERNEL),all)
@@ -113,7 +120,15 @@ install: lib $(B)/lib/xpmem.pc $(B)/lib/cray-xpmem.pc
 	install -m 0644 $(B)/lib/libxpmem.a $(DESTDIR)$(LIBDIR)/libxpmem.a
 	install -m 0644 $(B)/lib/xpmem.pc $(B)/lib/cray-xpmem.pc $(DESTDIR)$(PKGCONFIGDIR)/
 
+# The benchmark, installed on its own (it links the installed library).
+install-bench: lib
+	$(MAKE) -C bench OUT=$(B)/bench-install LIBDIR=$(B)/lib \
+		INCDIR=$(CURDIR)/include RPATH=
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(B)/bench-install/xpmem_bench $(DESTDIR)$(PREFIX)/bin/xpmem_bench
+
 uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/xpmem_bench
 	rm -f $(DESTDIR)$(INCLUDEDIR)/xpmem.h $(DESTDIR)$(LIBDIR)/$(LIB_SO) \
 		$(DESTDIR)$(LIBDIR)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libxpmem.so \
 		$(DESTDIR)$(LIBDIR)/libxpmem.a $(DESTDIR)$(PKGCONFIGDIR)/xpmem.pc \
@@ -121,3 +136,4 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
