@@ -93,6 +93,7 @@ static struct xpmem_att *xpmem_att_create(struct xpmem_ap *ap, u64 offset,
 	att->src_start = seg->vaddr + offset;
 	att->size = size;
 	att->mm = current->mm;
+	att->attacher = current;
 	att->writable = ap->writable;
 	mutex_init(&att->lock);
 	INIT_LIST_HEAD(&att->ap_node);
@@ -307,17 +308,24 @@ int xpmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct xpmem_att *att;
 
+	/*
+	 * Only the attaching task's own vm_mmap() (shared, and not writable
+	 * for a read-only permit) may claim it: another thread guessing the
+	 * offset must not get a private (COW) or writable mapping of it.
+	 */
 	xa_lock(&xpmem_pending);
 	att = xa_load(&xpmem_pending, vma->vm_pgoff);
-	if (!att || att->mm != current->mm ||
-	    vma_pages(vma) != att->size >> PAGE_SHIFT) {
+	if (!att || att->attacher != current || att->mm != current->mm ||
+	    vma_pages(vma) != att->size >> PAGE_SHIFT ||
+	    !(vma->vm_flags & VM_MAYSHARE) ||
+	    (!att->writable && (vma->vm_flags & VM_WRITE))) {
 		xa_unlock(&xpmem_pending);
 		return -EINVAL;
 	}
 	__xa_erase(&xpmem_pending, vma->vm_pgoff);
+	kref_get(&att->kref);	/* the VMA's reference */
 	xa_unlock(&xpmem_pending);
 
-	kref_get(&att->kref);	/* the VMA's reference */
 	att->at_vaddr = vma->vm_start;
 	vma->vm_private_data = att;
 	vma->vm_ops = &xpmem_vm_ops;

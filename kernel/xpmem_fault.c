@@ -63,22 +63,18 @@ static unsigned long xpmem_src_addr(struct vm_area_struct *vma,
  * The exporter's mmap_lock is busy. Waiting for it while we hold the
  * importer's could deadlock (two processes faulting on each other's
  * segments, each with a writer queued on its own mmap_lock). So drop ours,
- * wait for theirs, and let the fault be retried. Returns 0 with the
- * exporter's lock held only for callers that cannot retry.
+ * wait for theirs, and let the fault be retried.
  */
 static vm_fault_t xpmem_wait_source(struct vm_fault *vmf,
 				    struct mm_struct *src_mm)
 {
-	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
-		/*
-		 * Callers that cannot retry (fixup_user_fault() without an
-		 * unlock pointer) hold only our mmap_lock for read. Wait, but
-		 * killably.
-		 */
-		if (mmap_read_lock_killable(src_mm))
-			return VM_FAULT_SIGBUS;
-		return 0;
-	}
+	/*
+	 * Callers that cannot retry (fixup_user_fault() without an unlock
+	 * pointer, e.g. futex ops) must not sleep on it holding ours either:
+	 * they get an error (-EFAULT) instead of a possible deadlock.
+	 */
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY))
+		return VM_FAULT_SIGBUS;
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
 		return VM_FAULT_RETRY;
 	release_fault_lock(vmf);
@@ -100,6 +96,33 @@ static vm_fault_t xpmem_hmm_error(int err)
 }
 
 /*
+ * Under the exporter's mmap_lock: fault in only the page at index @idx of
+ * @range (for writing if @write), then look up the whole window without
+ * faulting anything. Two calls, because hmm_range_fault() faults in a whole
+ * missing page table (or hugetlb entry) when any page of it is requested,
+ * and honours per-page requests only at the walk's first index.
+ */
+static int xpmem_hmm_lookup(struct hmm_range *range, unsigned long idx,
+			    bool write)
+{
+	unsigned long npages = (range->end - range->start) >> PAGE_SHIFT;
+	unsigned long *pfns = range->hmm_pfns;
+	struct hmm_range one = *range;
+	int err;
+
+	one.start = range->start + (idx << PAGE_SHIFT);
+	one.end = one.start + PAGE_SIZE;
+	one.hmm_pfns = &pfns[idx];
+	one.default_flags = HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0);
+	one.pfn_flags_mask = 0;
+	err = hmm_range_fault(&one);
+	if (err)
+		return err;
+	memset(pfns, 0, npages * sizeof(*pfns));
+	return hmm_range_fault(range);
+}
+
+/*
  * Look up @range of the exporter, faulting in the page at index @idx (for
  * writing if @write), and take att->lock if no invalidation ran meanwhile.
  *
@@ -110,7 +133,6 @@ static vm_fault_t xpmem_resolve(struct vm_fault *vmf, struct xpmem_att *att,
 				struct hmm_range *range, unsigned long idx,
 				bool write)
 {
-	unsigned long npages = (range->end - range->start) >> PAGE_SHIFT;
 	unsigned long timeout = jiffies +
 				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 	struct mm_struct *src_mm = att->src_mm;
@@ -122,18 +144,12 @@ static vm_fault_t xpmem_resolve(struct vm_fault *vmf, struct xpmem_att *att,
 		return VM_FAULT_SIGBUS;
 
 	for (;;) {
-		memset(range->hmm_pfns, 0, npages * sizeof(*range->hmm_pfns));
-		range->hmm_pfns[idx] = HMM_PFN_REQ_FAULT |
-				       (write ? HMM_PFN_REQ_WRITE : 0);
-
 		range->notifier_seq = mmu_interval_read_begin(range->notifier);
 		if (!mmap_read_trylock(src_mm)) {
 			ret = xpmem_wait_source(vmf, src_mm);
-			if (ret)
-				goto err;
-			/* (we now hold it: the no-retry case) */
+			goto err;
 		}
-		err = hmm_range_fault(range);
+		err = xpmem_hmm_lookup(range, idx, write);
 		mmap_read_unlock(src_mm);
 		if (err == -EBUSY) {
 			/* Endless invalidations: return, the CPU refaults. */
@@ -187,6 +203,15 @@ static unsigned long xpmem_install(struct vm_area_struct *vma,
 
 		if (!(hpfn & HMM_PFN_VALID))
 			continue;
+		/*
+		 * Our PTE's dirty bit is never seen by the exporter's reclaim
+		 * or writeback: dirty the page now, as the exporter's own
+		 * writable PTE would have (a clean one, e.g. after MADV_FREE,
+		 * would otherwise be dropped with the importer's writes).
+		 * The sequence check guarantees the exporter still maps it.
+		 */
+		if (write)
+			folio_mark_dirty(page_folio(hmm_pfn_to_page(hpfn)));
 		/* Only fails if a racing fault mapped it first: fine. */
 		vmf_insert_pfn_prot(vma, start + (i << PAGE_SHIFT),
 				    page_to_pfn(hmm_pfn_to_page(hpfn)),
@@ -357,6 +382,8 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	if ((hpfn & HMM_PFN_VALID) && hmm_pfn_to_map_order(hpfn) >= PMD_ORDER &&
 	    IS_ALIGNED(pfn, PTRS_PER_PMD)) {
 		write = (hpfn & HMM_PFN_WRITE) && (vma->vm_flags & VM_WRITE);
+		if (write)	/* see xpmem_install() */
+			folio_mark_dirty(page_folio(hmm_pfn_to_page(hpfn)));
 		ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn), write);
 		if (ret == VM_FAULT_NOPAGE)
 			xpmem_stat_add(XPMEM_STAT_FAULT_HUGE, 1);

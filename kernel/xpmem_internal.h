@@ -174,6 +174,8 @@ struct xpmem_ap {
  * @src_start: first exporter address mirrored.
  * @size: bytes mirrored, page aligned.
  * @mm: the importer's mm; compared only, never dereferenced.
+ * @attacher: the task in xpmem_att_attach(); only its own vm_mmap() may
+ *	claim the pending attachment in xpmem_mmap(). Compared only.
  * @at_vaddr: importer address the attachment was mapped at; set in ->mmap
  *	under the importer's mmap_lock. VMAs of this attachment only ever
  *	lie inside [@at_vaddr, @at_vaddr + @size) (mremap is refused).
@@ -195,6 +197,7 @@ struct xpmem_att {
 	unsigned long src_start;
 	unsigned long size;
 	struct mm_struct *mm;
+	struct task_struct *attacher;
 	unsigned long at_vaddr;
 	pgoff_t pgoff;
 	bool writable;

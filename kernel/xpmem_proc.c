@@ -31,6 +31,23 @@ struct xpmem_proc *xpmem_proc_open(struct mm_struct *mm)
 	struct xpmem_proc *proc;
 	int ret;
 
+	/*
+	 * The first interval notifier on an mm registers the mm's notifier
+	 * subscriptions, which takes mm_take_all_locks(): every i_mmap_rwsem
+	 * of the mm's file VMAs, ours included, in address order, while our
+	 * invalidation callback takes ours inside another file's. Do it now,
+	 * while this mm has no attachment VMA (a proc lives as long as any of
+	 * them), so that attaching to this process never has to.
+	 */
+	mutex_lock(&xpmem_procs_lock);
+	proc = xa_load(&xpmem_procs, (unsigned long)mm);
+	mutex_unlock(&xpmem_procs_lock);
+	if (!proc) {
+		ret = mmu_notifier_register(NULL, mm);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+
 	mutex_lock(&xpmem_procs_lock);
 	proc = xa_load(&xpmem_procs, (unsigned long)mm);
 	if (proc) {

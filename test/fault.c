@@ -218,4 +218,57 @@ TEST(thp_source_is_mapped_with_2mib_entries)
 	ASSERT_EQ(0, xpmem_remove(segid));
 }
 
+/*
+ * An importer write to a page the exporter freed lazily (MADV_FREE) is not
+ * dropped when the exporter's memory is reclaimed: the importer's writable
+ * mapping dirties the page.
+ */
+TEST(importer_write_after_exporter_madv_free_survives_pageout)
+{
+	size_t pg = xt_pg();
+	xpmem_segid_t segid;
+	char *src, *p;
+
+	segid = xt_export(1, 0, &src);
+	ASSERT_LT(0, segid);
+	src[0] = 'E';
+	p = xt_attach_flags(segid, pg, 0);
+	ASSERT_NE((void *)-1, p);
+	ASSERT_EQ(0, madvise(src, pg, MADV_FREE));
+	p[0] = 'I';
+	ASSERT_EQ(0, madvise(src, pg, MADV_PAGEOUT));
+	EXPECT_EQ('I', src[0]);
+	EXPECT_EQ('I', p[0]);
+	ASSERT_EQ(0, xpmem_remove(segid));
+}
+
+/*
+ * A fault maps the page touched and what the exporter already has around
+ * it, but faults in nothing else: a mapping longer than its file still
+ * gives the importer the pages inside the file, and SIGBUS beyond its end.
+ */
+TEST(fault_near_end_of_file_maps_the_file_and_sigbus_beyond)
+{
+	size_t pg = xt_pg();
+	xpmem_segid_t segid;
+	char *src, *p;
+	int fd;
+
+	fd = memfd_create("xpmem-eof", 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, pg));
+	/* Written through the fd: the exporter has no page table for it yet. */
+	ASSERT_EQ(1, pwrite(fd, "f", 1, 1));
+	src = mmap(NULL, 64 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	segid = xpmem_make(src, 64 * pg, XPMEM_PERMIT_MODE, XT_MODE(0600));
+	ASSERT_LT(0, segid);
+	p = xt_attach_flags(segid, 64 * pg, 0);
+	ASSERT_NE((void *)-1, p);
+	EXPECT_EQ('f', p[1]);
+	EXPECT_EQ(SIGBUS, xt_read_sig(p + 5 * pg));
+	ASSERT_EQ(0, xpmem_remove(segid));
+	close(fd);
+}
+
 XT_MAIN
