@@ -88,6 +88,9 @@ double minimum(const double *v, int n);
 long sample_iters(double op_ns);
 bool sample_overrun(uint64_t t0);
 int plan_samples(double op_ns, long *iters);
+bool noisy(double best, double med);
+const char *mark(const char *status, bool is_noisy);
+extern const char noise_note[];
 #define MAX_SAMPLES	(4 * 64)	/* plan_samples() at most */
 /* Print a message (with strerror(errno) if @err) and count an error. */
 void bench_error(int err, const char *fmt, ...)

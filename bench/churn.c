@@ -100,6 +100,7 @@ int section_churn(void)
 {
 	int reps = 4 * opt.reps > 64 ? 64 : 4 * opt.reps;	/* rounds */
 	int maxlev = 0, attached = 0, l, r, ret = -1;
+	bool any_noisy = false;
 	struct worker base = { 0 }, exp = { 0 }, *imp;
 	struct churn_cell *cells;
 	double worst = __builtin_nan("");
@@ -131,10 +132,16 @@ int section_churn(void)
 			goto out;
 		}
 	}
+	/*
+	 * The baseline maps the same buffer as the exporter, so that both
+	 * have the same layout: where the loop's mappings land, and whether
+	 * they merge with a neighbour, must not differ.
+	 */
 	if (worker_call(&exp, W_MAKE, 0, XPMEM_MAXADDR_SIZE, 0, 0, &seg,
 			NULL) ||
 	    worker_call(&exp, W_MAP, SHARED_LEN, BACK_4K, 1, 0, &shared,
-			NULL)) {
+			NULL) ||
+	    worker_call(&base, W_MAP, SHARED_LEN, BACK_4K, 1, 0, NULL, NULL)) {
 		bench_error(errno, "churn: exporter setup");
 		goto out;
 	}
@@ -186,22 +193,26 @@ int section_churn(void)
 			struct churn_cell *c = &cells[l * NR_VARIANTS + v];
 			double mb = minimum(c->tb, c->n);
 			double me = minimum(c->te, c->n), ratio = me / mb;
-			double pr[4 * 64], pmed;
+			double ops = (double)iters[v] * c->n;
+			double pr[4 * 64], pmed, rmed;
+			const char *st = "";
+			bool nz;
 			int i;
 
 			for (i = 0; i < c->n; i++)
 				pr[i] = c->te[i] / c->tb[i];
 			pmed = median(pr, c->n);
-			double ops = (double)iters[v] * c->n;
-			const char *st = "";
-
+			rmed = median(c->te, c->n) / median(c->tb, c->n);
+			nz = noisy(ratio, rmed);
+			any_noisy |= nz;
 			if (opt.levels[l] == CHURN_LEVEL) {
 				st = target_check(ratio, AT_MOST, CHURN_BOUND);
 				if (isnan(worst) || ratio > worst) {
 					worst = ratio;
 					snprintf(where, sizeof(where),
-						 "%d importers, %s",
-						 opt.levels[l], cv->name);
+						 "%d importers, %s%s",
+						 opt.levels[l], cv->name,
+						 nz ? " (noisy)" : "");
 				}
 			}
 			printf("| %9d | %-11s | %10.2f | %11.2f | %7.3fx | ",
@@ -215,7 +226,7 @@ int section_churn(void)
 				printf("%8.2f | ", c->sum.v[C_ZAPS] / ops);
 			else
 				printf("%8s | ", "n/a");
-			printf("%-6s |\n", st);
+			printf("%-6s |\n", mark(st, nz));
 			json_begin(NULL, '{');
 			json_int("importers", opt.levels[l]);
 			json_str("loop", cv->name);
@@ -228,12 +239,16 @@ int section_churn(void)
 			json_num("exporter_ns_per_op_median",
 				 median(c->te, c->n));
 			json_num("median_of_pair_ratios", pmed);
+			json_num("ratio_of_medians", rmed);
+			json_bool("noisy", nz);
 			json_counters("counters_per_op", &c->sum, (int)ops);
 			json_end();
 		}
 	}
 	json_end();
 	json_end();
+	if (any_noisy)
+		printf("\n%s", noise_note);
 	ret = 0;
 out:
 	target_add("churn_64", "exporter churn, 64 unrelated importers: x none",

@@ -22,7 +22,8 @@
  * Where the library has xpmem_attach_flags() and the module takes
  * XPMEM_ATTACH_POPULATE, both sources are also attached with that flag
  * (for information; no target). Figures: best (shortest) of the samples
- * (cold_reps()), per 4 KiB page, divided by the local baseline's best.
+ * (cold_reps(); an xpmem case stops after 3 once it has taken
+ * COLD_CASE_BUDGET), per 4 KiB page, divided by the local baseline's best.
  */
 #include <errno.h>
 #include <math.h>
@@ -61,6 +62,8 @@ static const char *const case_names[NR_CASES] = {
 
 struct cold_case {
 	double ns[MAX_SAMPLES];		/* per sample, whole attach + touch */
+	double spent;		/* ns, over the samples */
+	int n;			/* samples taken */
 	struct counters sum;	/* over the samples */
 	double src_thp;		/* exporter's THP share of the source */
 	bool aligned;		/* every attachment was 2 MiB aligned */
@@ -90,12 +93,18 @@ static void worst_of(struct cold_worst *w, double v, bool max,
 }
 
 /*
- * Samples per row: small sizes are cheap and suffer most from the host's
- * bursts of noise, so they get more (4x --reps up to 2 MiB, 2x to 16 MiB).
+ * An xpmem case stops taking samples when they took this long (after 3),
+ * so that a slow module cannot blow the time budget.
+ */
+#define COLD_CASE_BUDGET	4e9
+
+/*
+ * Samples per row: 4x --reps up to 2 MiB (cheap, and short samples suffer
+ * most from the host's bursts of noise), 2x above.
  */
 static int cold_reps(size_t n)
 {
-	int reps = opt.reps * (n <= HPAGE_SIZE ? 4 : n <= 16 * MIB ? 2 : 1);
+	int reps = opt.reps * (n <= HPAGE_SIZE ? 4 : 2);
 
 	return reps > MAX_SAMPLES ? MAX_SAMPLES : reps;
 }
@@ -209,18 +218,21 @@ static void print_num(const char *fmt, double v, int width)
  * Print and record one xpmem case (leaves its JSON object open, for the
  * target); @per_page and @pmd get its cost and PMD share.
  */
-static void report_case(int k, struct cold_case *c, int reps, size_t n,
-			double touch, double pop, const char *lead,
-			double *per_page, double *pmd)
+static void report_case(int k, struct cold_case *c, size_t n,
+			double touch, double pop, double touch_med,
+			const char *lead, double *per_page, double *pmd,
+			bool *nz)
 {
-	double pages = (double)n / pagesz, x = minimum(c->ns, reps) / pages;
+	double pages = (double)n / pagesz, x = minimum(c->ns, c->n) / pages;
+	double xmed = median(c->ns, c->n) / pages;
 	bool have = c->sum.have[C_FAULTS];
-	double faults = have ? (double)c->sum.v[C_FAULTS] / reps :
+	double faults = have ? (double)c->sum.v[C_FAULTS] / c->n :
 			__builtin_nan("");
 	double ppf = ratio_of(c->sum.v[C_FAULT_PAGES], c->sum.v[C_FAULTS],
 			      have && c->sum.have[C_FAULT_PAGES]);
 
 	*per_page = x;
+	*nz = noisy(x / touch, xmed / touch_med);
 	*pmd = ratio_of(c->sum.v[C_FAULT_HUGE], c->sum.v[C_FAULTS],
 			have && c->sum.have[C_FAULT_HUGE]);
 	printf("%s| %-13s | %8.0f | %7.3fx | %8.3fx | ", lead, case_names[k],
@@ -235,7 +247,8 @@ static void report_case(int k, struct cold_case *c, int reps, size_t n,
 
 	json_begin(case_names[k], '{');
 	json_num("ns_per_page", x);
-	json_num("ns_per_page_median", median(c->ns, reps) / pages);
+	json_num("ns_per_page_median", xmed);
+	json_bool("noisy", *nz);
 	json_num("ratio_vs_touch", x / touch);
 	json_num("ratio_vs_populate", x / pop);
 	json_num("source_thp_fraction", c->src_thp);
@@ -243,28 +256,37 @@ static void report_case(int k, struct cold_case *c, int reps, size_t n,
 	json_num("faults_per_sample", faults);
 	json_num("pages_per_fault", ppf);
 	json_num("pmd_fraction", *pmd);
-	json_counters("counters_per_sample", &c->sum, reps);
+	json_int("samples", c->n);
+	json_counters("counters_per_sample", &c->sum, c->n);
 }
 
 /* The target status of case @k of a row, and the worst values. */
 static const char *case_target(int k, enum backing b, size_t n, double x,
-			       double pmd, struct cold_worst *w,
-			       const char *where)
+			       double pmd, struct cold_worst *w, bool nz)
 {
 	bool pop = k == CASE_POP;
+	char where[64], sz[32];
+
+	/* (the PMD share is a count: noise does not touch it) */
+	snprintf(where, sizeof(where), "%s %s", backing_name(b),
+		 fmt_size(n, sz, sizeof(sz)));
 
 	if (k != CASE_POP && k != CASE_UNPOP)
 		return "";
 	if (b == BACK_THP) {
-		worst_of(&w[pop ? W_THP_POP_COST : W_THP_UNPOP_COST], x, true,
-			 where);
 		worst_of(&w[pop ? W_THP_POP_PMD : W_THP_UNPOP_PMD], pmd, false,
+			 where);
+		if (nz)
+			strcat(where, " (noisy)");
+		worst_of(&w[pop ? W_THP_POP_COST : W_THP_UNPOP_COST], x, true,
 			 where);
 		return both(target_check(x, AT_MOST, THP_COST_BOUND),
 			    target_check(pmd, AT_LEAST, PMD_BOUND));
 	}
 	if (n < POP4K_FROM)
 		return "";
+	if (nz)
+		strcat(where, " (noisy)");
 	worst_of(&w[pop ? W_4K_POP : W_4K_UNPOP], x, true, where);
 	return target_check(x, AT_MOST, pop ? POP4K_BOUND : UNPOP4K_BOUND);
 }
@@ -278,7 +300,8 @@ static int cold_backing(enum backing b, struct cold_worst *w)
 	int64_t src_pop, src_unpop, seg_pop, seg_unpop, huge, uhuge, rss;
 	struct worker e = { 0 };
 	size_t max = 0, n;
-	char sz[32], where[64];
+	char sz[32];
+	bool any_noisy = false;
 	unsigned int i;
 
 	for (i = 0; i < NR_COLD_SIZES; i++)
@@ -342,26 +365,28 @@ static int cold_backing(enum backing b, struct cold_worst *w)
 				bool unpop = k == CASE_UNPOP ||
 					     k == CASE_UNPOP_FLAG;
 
-				if (c->failed)
+				if (c->failed || (c->n >= 3 &&
+						  c->spent > COLD_CASE_BUDGET))
 					continue;
 				if (unpop && worker_call(&e, W_RENEW, src_unpop,
 							 max, b, 0, NULL, NULL)) {
 					bench_error(errno, "cold: renew the source");
 					goto out;
 				}
-				c->ns[r] = xpmem_sample(unpop ? apid_unpop :
-							apid_pop, n,
-							k >= CASE_POP_FLAG, c);
-				if (isnan(c->ns[r]) && k >= CASE_POP_FLAG &&
+				c->ns[c->n] = xpmem_sample(unpop ? apid_unpop :
+							   apid_pop, n,
+							   k >= CASE_POP_FLAG, c);
+				if (isnan(c->ns[c->n]) && k >= CASE_POP_FLAG &&
 				    errno == EINVAL) {
 					c->failed = true;	/* old module */
 					continue;
 				}
-				if (isnan(c->ns[r])) {
+				if (isnan(c->ns[c->n])) {
 					bench_error(errno, "cold: %s attach of %zu bytes",
 						    backing_name(b), n);
 					goto out;
 				}
+				c->spent += c->ns[c->n++];
 				if (unpop && !worker_call(&e, W_SMAPS,
 							  src_unpop, max, 0, 0,
 							  &uhuge, &rss))
@@ -370,8 +395,6 @@ static int cold_backing(enum backing b, struct cold_worst *w)
 		}
 		mt = minimum(touch, reps) / pages;
 		mp = minimum(populate, reps) / pages;
-		snprintf(where, sizeof(where), "%s %s", backing_name(b),
-			 fmt_size(n, sz, sizeof(sz)));
 
 		json_begin(NULL, '{');
 		json_str("backing", backing_name(b));
@@ -388,6 +411,7 @@ static int cold_backing(enum backing b, struct cold_worst *w)
 		json_num("local_thp_fraction", thp_local);
 		for (k = 0; k < ncases; k++) {
 			char lead[64] = "|        |          |          |        ";
+			bool nz;
 
 			if (cases[k].failed)
 				continue;
@@ -396,17 +420,21 @@ static int cold_backing(enum backing b, struct cold_worst *w)
 					 "| %6s | %8.0f | %8.0f | %5.0f%% ",
 					 fmt_size(n, sz, sizeof(sz)), mt, mp,
 					 thp_local * 100);
-			report_case(k, &cases[k], reps, n, mt, mp, lead, &x,
-				    &pmd);
-			st = case_target(k, b, n, x / mt, pmd, w, where);
+			report_case(k, &cases[k], n, mt, mp,
+				    median(touch, reps) / pages, lead, &x,
+				    &pmd, &nz);
+			st = case_target(k, b, n, x / mt, pmd, w, nz);
 			if (*st)
 				json_str("target", st);
 			json_end();
-			printf("%-6s |\n", st);
+			printf("%-6s |\n", *st ? mark(st, nz) : "");
+			any_noisy |= nz && *st;
 		}
 		json_end();
 		fflush(stdout);
 	}
+	if (any_noisy)
+		printf("\n%s", noise_note);
 	ret = 0;
 out:
 	if (apid_pop != -1)
@@ -429,13 +457,13 @@ int section_cold(void)
 	printf("\n### 2. Cold path: attach + first touch, per 4 KiB page, vs local first touch and populate\n\n");
 	printf("touch/popul: local first touch / MADV_POPULATE_WRITE + touch, ns per 4 KiB\n"
 	       "page; locTHP: THP share of that local memory; xpmem/pg: attach + touch, ns\n"
-	       "per 4 KiB page (all best of %d samples; %d up to 16 MiB, %d up to 2 MiB);\n"
+	       "per 4 KiB page (all best of %d samples, %d up to 2 MiB);\n"
 	       "faults per sample, pages mapped per fault and PMD share of faults from the\n"
 	       "module's counters; srcTHP: exporter's THP share of the source; aligned:\n"
 	       "attachment at a 2 MiB boundary; +P: attached with XPMEM_ATTACH_POPULATE (no\n"
 	       "target). Targets: THP <= 1.5x touch and >= 99%% PMD; 4k from 1 MiB:\n"
 	       "populated <= 0.05x touch, unpopulated <= 1.5x touch.\n",
-	       cold_reps(64 * MIB), cold_reps(16 * MIB), cold_reps(HPAGE_SIZE));
+	       cold_reps(64 * MIB), cold_reps(HPAGE_SIZE));
 	json_begin("cold", '{');
 	json_str("measures", "xpmem_attach + one store per 4 KiB page, vs mmap + one store per page of fresh local memory (touch) and with MADV_POPULATE_WRITE first (populate); per 4 KiB page; same backing; best of reps");
 	json_bool("attach_at_aligned_address", opt.align_attach);

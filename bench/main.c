@@ -48,7 +48,8 @@ static const char usage_text[] =
 "                       --reps 3 --teardown-reps 1 --max-size 16M\n"
 "                       --xfer-max 4M --cold-max 16M --sample-ms 10\n"
 "                       --attachments 10000\n"
-"  --reps N             samples per measurement; figures use the best\n"
+"  --reps N             base number of samples: each measurement takes 2-4x\n"
+"                       that many (churn 16x); figures use the best\n"
 "                       (shortest), the JSON has medians too (5)\n"
 "  --teardown-reps N    samples of the teardown section (1)\n"
 "  --max-size SIZE      largest warm copy (256M)\n"
@@ -377,8 +378,8 @@ int main(int argc, char **argv)
 	       u.release, (version >> 16) & 0xfff, (version >> 12) & 0xf,
 	       sysconf(_SC_NPROCESSORS_ONLN), thp,
 	       have_counters ? "available" : "n/a (no /sys/kernel/debug/xpmem/stats)");
-	printf("Every figure is a ratio to a baseline measured in the same run (best of %d samples);\n"
-	       "absolute numbers are only for orientation.\n", opt.reps);
+	printf("Every figure is a ratio to a baseline measured in the same run, from the best\n"
+	       "(shortest) of many samples; absolute numbers are only for orientation.\n");
 	if (getenv("GLIBC_TUNABLES"))
 		printf("GLIBC_TUNABLES=%s\n", getenv("GLIBC_TUNABLES"));
 

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,11 +76,13 @@ long sample_iters(double op_ns)
 }
 
 /*
- * Samples of an operation that took @op_ns once: normally --reps samples
- * of about --sample-ms; for short operations 4x as many, each a quarter
- * as long (noise on a shared host comes in bursts: many short samples
- * give the best-of a better chance). Return: the number of samples; the
- * repetitions per sample go to *@iters.
+ * Samples of an operation that took @op_ns once. Noise on a shared host
+ * comes in bursts and only ever adds time, so the best of many short
+ * samples is the figure: operations shorter than a quarter of --sample-ms
+ * get 4 x --reps samples of about a quarter of --sample-ms each, longer
+ * ones 2 x --reps samples of as many operations as fit in --sample-ms
+ * (at least one). Return: the number of samples; the repetitions per
+ * sample go to *@iters.
  */
 int plan_samples(double op_ns, long *iters)
 {
@@ -88,7 +91,32 @@ int plan_samples(double op_ns, long *iters)
 		return 4 * opt.reps;
 	}
 	*iters = sample_iters(op_ns);
-	return opt.reps;
+	return 2 * opt.reps;
+}
+
+/*
+ * A figure is the ratio of two best-of times; were it computed from the
+ * medians instead and came out more than 10% different, the host was too
+ * noisy for it.
+ */
+bool noisy(double best, double med)
+{
+	double q = best / med;
+
+	return !isnan(q) && (q > 1.1 || q < 1 / 1.1);
+}
+
+const char noise_note[] =
+	"*: the ratio of the medians differs from the best-of ratio by more than 10%:\n"
+	"the host was noisy; re-run before trusting that row.\n";
+
+/* @status with a '*' appended if @is_noisy (static buffer). */
+const char *mark(const char *status, bool is_noisy)
+{
+	static char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s%s", status, is_noisy ? "*" : "");
+	return buf;
 }
 
 /* A sample started at @t0 has run 4x longer than planned: cut it short. */

@@ -51,6 +51,7 @@ int section_warm(void)
 	long lhuge = 0, lrss;
 	double worst = __builtin_nan("");
 	char where[64] = "", sz[32];
+	bool any_noisy = false;
 	int ret = -1;
 
 	printf("\n### 1. Warm copy: memcpy from a warm attachment vs local memcpy\n\n");
@@ -92,8 +93,8 @@ int section_warm(void)
 	printf("Source %s-backed, 2 MiB aligned; THP share: exporter %.0f%%, local %.0f%%; attachment %s2 MiB aligned. GB/s from the best of %d-%d samples.\n\n",
 	       backing_name(opt.backing), 100.0 * huge * KIB / max,
 	       100.0 * lhuge * KIB / max,
-	       ((uintptr_t)att & (HPAGE_SIZE - 1)) ? "not " : "", opt.reps,
-	       4 * opt.reps);
+	       ((uintptr_t)att & (HPAGE_SIZE - 1)) ? "not " : "",
+	       2 * opt.reps, 4 * opt.reps);
 	printf("| %-7s | %10s | %10s | %11s | %-6s |\n", "size", "local GB/s",
 	       "xpmem GB/s", "xpmem/local", "target");
 	printf("|--------:|-----------:|-----------:|------------:|:-------|\n");
@@ -109,8 +110,9 @@ int section_warm(void)
 
 	counters_read(&before);
 	for (n = 4 * KIB; n <= max; n *= 4) {
-		double tl[MAX_SAMPLES], tx[MAX_SAMPLES], ml, mx, ratio;
+		double tl[MAX_SAMPLES], tx[MAX_SAMPLES], ml, mx, ratio, rmed;
 		const char *st = "";
+		bool nz;
 		long iters;
 		int r, reps;
 
@@ -128,16 +130,21 @@ int section_warm(void)
 		ml = minimum(tl, reps);
 		mx = minimum(tx, reps);
 		ratio = ml / mx;
+		rmed = median(tl, reps) / median(tx, reps);
+		nz = noisy(ratio, rmed);
+		any_noisy |= nz;
 		if (n >= WARM_FROM) {
 			st = target_check(ratio, AT_LEAST, WARM_BOUND);
 			if (isnan(worst) || ratio < worst) {
 				worst = ratio;
-				snprintf(where, sizeof(where), "%s",
-					 fmt_size(n, sz, sizeof(sz)));
+				snprintf(where, sizeof(where), "%s%s",
+					 fmt_size(n, sz, sizeof(sz)),
+					 nz ? " (noisy)" : "");
 			}
 		}
 		printf("| %-7s | %10.3f | %10.3f | %10.3fx | %-6s |\n",
-		       fmt_size(n, sz, sizeof(sz)), n / ml, n / mx, ratio, st);
+		       fmt_size(n, sz, sizeof(sz)), n / ml, n / mx, ratio,
+		       mark(st, nz));
 		json_begin(NULL, '{');
 		json_int("size", (long long)n);
 		json_int("iterations", iters);
@@ -146,8 +153,8 @@ int section_warm(void)
 		json_int("samples", reps);
 		json_num("local_ns_median", median(tl, reps));
 		json_num("xpmem_ns_median", median(tx, reps));
-		json_num("ratio_of_medians",
-			 median(tl, reps) / median(tx, reps));
+		json_num("ratio_of_medians", rmed);
+		json_bool("noisy", nz);
 		json_num("local_gbps", n / ml);
 		json_num("xpmem_gbps", n / mx);
 		json_num("ratio", ratio);
@@ -161,6 +168,8 @@ int section_warm(void)
 	json_end();
 	json_counters("counters_during_copies", &delta, 1);
 	json_end();
+	if (any_noisy)
+		printf("\n%s", noise_note);
 	if (delta.have[C_FAULTS])
 		printf("\nTarget: >= 0.95x from 64 KiB. xpmem faults while copying: %lld (a warm attachment takes none).\n",
 		       delta.v[C_FAULTS]);
