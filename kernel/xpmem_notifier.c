@@ -15,6 +15,7 @@
  * VMA tree, so no importer lock beyond its page table locks is taken.
  */
 #include <linux/hash.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
@@ -101,8 +102,12 @@ static void xpmem_att_zap(struct xpmem_att *att, unsigned long src_start,
 	struct xpmem_zapper z;
 	pgoff_t first;
 
-	src_start = max(round_down(src_start, PAGE_SIZE), att->src_start);
-	src_end = min(round_up(src_end, PAGE_SIZE), att->src_start + att->size);
+	/*
+	 * Clamp before rounding: exit_mmap() and the RELEASE event invalidate
+	 * up to ULONG_MAX, which round_up() would wrap to 0.
+	 */
+	src_start = round_down(max(src_start, att->src_start), PAGE_SIZE);
+	src_end = round_up(min(src_end, att->src_start + att->size), PAGE_SIZE);
 	if (src_start >= src_end)
 		return;
 	first = att->pgoff + ((src_start - att->src_start) >> PAGE_SHIFT);
@@ -188,7 +193,27 @@ static bool xpmem_mn_invalidate(struct mmu_interval_notifier *mni,
 		att->dead = true;
 	mutex_unlock(&att->lock);
 
+	/*
+	 * The zap starts an invalidation of the importer's mm inside this one
+	 * of the exporter's. Lockdep models every invalidation as one lock
+	 * (__mmu_notifier_invalidate_range_start_map, taken exclusively and
+	 * not exported, so it cannot be annotated as nested), and reports the
+	 * nesting as recursive locking. It cannot deadlock: the nested call
+	 * is for another mm (or, for a self-attachment, the same one, whose
+	 * invalidations may overlap anyway); invalidations never wait for one
+	 * another (only mmu_interval_read_begin() and notifier removal wait
+	 * for them, never from a callback); and the nested xpmem callbacks
+	 * return at once (xpmem_zapping()), so it goes one level deep. Hence
+	 * lockdep is off for this zap only. The lock we take here is still
+	 * ordered against the locks this invalidation holds (might_lock_read()),
+	 * and the same zap outside a callback (xpmem_att_kill()) is checked
+	 * in full. The kernel's own virtio_mem driver does the same for its
+	 * false positive.
+	 */
+	might_lock_read(&xpmem_mapping->i_mmap_rwsem);
+	lockdep_off();
 	xpmem_att_zap(att, range->start, range->end);
+	lockdep_on();
 	return true;
 }
 

@@ -18,6 +18,7 @@
 enum {
 	EXP_CLOSE_FD = 100,	/* close the fd the segment was made through */
 	EXP_EXEC,		/* exec cat, reading our request pipe */
+	EXP_FORK_HOLDER,	/* fork a child that keeps our fds open */
 };
 
 /* How a remote exporter exports its NPAGES of pattern 1. */
@@ -78,6 +79,12 @@ static int remote_exporter(struct xt_proc *parent, void *arg)
 			return 0;
 		case EXP_CLOSE_FD:
 			res = (uint64_t)close(fd);
+			break;
+		case EXP_FORK_HOLDER:
+			res = (uint64_t)fork();
+			if (!res)
+				for (;;)
+					pause();
 			break;
 		case EXP_EXEC:
 			/* cat blocks on our request pipe until the parent
@@ -276,6 +283,34 @@ static void exporter_gone(struct __test_metadata *_metadata, int how)
 TEST(exporter_exit_importer_gets_sigbus)
 {
 	exporter_gone(_metadata, 0);
+}
+
+/*
+ * Exporter exits while a fork child keeps its /dev/xpmem file (and so its
+ * segment) open: the exit itself (the mm's teardown) zaps the importer's
+ * mappings, before the pages are freed; nothing waits for the file.
+ */
+TEST(exporter_exit_with_fd_kept_open_importer_gets_sigbus)
+{
+	struct exporter e = { 0 };
+	struct xt_proc ep, c;
+	struct xt_remote r;
+	xpmem_segid_t segid;
+	char *rbuf;
+	uint64_t holder;
+	size_t i;
+
+	start_exporter(_metadata, &ep, &e, &segid, &rbuf);
+	start_importer(_metadata, &c, &r, segid);
+	holder = xt_ask(&ep, EXP_FORK_HOLDER, 0, 0);
+	ASSERT_LT(0, (pid_t)holder);
+	/* (after the fork, which write-protected and so zapped them) */
+	ASSERT_EQ(0, xt_ask(&c, XT_OP_CHECK, 0, 1));	/* all mapped */
+	ASSERT_EQ(0, xt_remote_quit(&ep));
+	for (i = 0; i < NPAGES; i++)
+		EXPECT_EQ(SIGBUS, xt_ask(&c, XT_OP_READ_SIG, i, 0));
+	kill((pid_t)holder, SIGKILL);
+	ASSERT_EQ(0, xt_remote_quit(&c));
 }
 
 /* Exporter is SIGKILLed: the same as a normal exit. */
