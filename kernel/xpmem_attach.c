@@ -12,6 +12,7 @@
  */
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/rbtree.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -26,11 +27,17 @@
 static DEFINE_XARRAY(xpmem_pending);
 
 /*
- * Next free page offset in xpmem_mapping. Offsets are never reused, so a
- * late zap can never hit another attachment. Limited so that the byte
- * offset passed to vm_mmap() fits in a positive loff_t.
+ * Page offsets in xpmem_mapping in use: each attachment owns a range of
+ * them (its pages plus slack for the 2 MiB alignment) until it is freed.
+ * By then its VMAs have left the mapping and its notifier is removed, so no
+ * zap can name the range any more and it may be handed out again. Ranges
+ * are handed out next-fit from @xpmem_pgoff_next, which normally lies past
+ * every range in use: one tree lookup. Limited so that the byte offset
+ * passed to vm_mmap() fits in a positive loff_t.
  */
-static atomic64_t xpmem_next_pgoff = ATOMIC64_INIT(1);
+static DEFINE_MUTEX(xpmem_pgoff_lock);	/* protects the two below */
+static struct rb_root xpmem_pgoffs = RB_ROOT;	/* by xpmem_att.pgoff_first */
+static unsigned long xpmem_pgoff_next = 1;
 #define XPMEM_PGOFF_LIMIT	(1UL << (BITS_PER_LONG - 1 - PAGE_SHIFT))
 #define XPMEM_PMD_PAGES		(PMD_SIZE / PAGE_SIZE)
 
@@ -52,6 +59,11 @@ static void xpmem_att_free(struct kref *kref)
 	/* Waits for running callbacks; none starts after it returns. */
 	if (att->mni.mm)
 		mmu_interval_notifier_remove(&att->mni);
+	if (att->pgoff_last) {
+		mutex_lock(&xpmem_pgoff_lock);
+		rb_erase(&att->pgoff_node, &xpmem_pgoffs);
+		mutex_unlock(&xpmem_pgoff_lock);
+	}
 	if (ap)
 		xpmem_ap_put(ap);
 	kfree(att);
@@ -68,6 +80,67 @@ static void xpmem_att_free(struct kref *kref)
 void xpmem_att_put(struct xpmem_att *att)
 {
 	kref_put(&att->kref, xpmem_att_free);
+}
+
+/* The attachment whose page offsets overlap [@first, @last], if any. */
+static struct xpmem_att *xpmem_pgoff_busy(unsigned long first,
+					  unsigned long last)
+{
+	struct rb_node *node = xpmem_pgoffs.rb_node;
+	struct xpmem_att *prev = NULL;
+
+	/* The ranges are disjoint: only the last one starting <= @last counts. */
+	while (node) {
+		struct xpmem_att *att = rb_entry(node, struct xpmem_att,
+						 pgoff_node);
+
+		if (att->pgoff_first <= last) {
+			prev = att;
+			node = node->rb_right;
+		} else {
+			node = node->rb_left;
+		}
+	}
+	return prev && prev->pgoff_last >= first ? prev : NULL;
+}
+
+static bool xpmem_pgoff_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct xpmem_att, pgoff_node)->pgoff_first <
+	       rb_entry(b, struct xpmem_att, pgoff_node)->pgoff_first;
+}
+
+/* Give @att a range of @len page offsets (xpmem_pgoffs). */
+static int xpmem_pgoff_alloc(struct xpmem_att *att, unsigned long len)
+{
+	unsigned long first;
+	bool wrapped = false;
+
+	mutex_lock(&xpmem_pgoff_lock);
+	first = xpmem_pgoff_next;
+	for (;;) {
+		struct xpmem_att *busy;
+
+		if (len > XPMEM_PGOFF_LIMIT - first) {
+			if (wrapped) {
+				mutex_unlock(&xpmem_pgoff_lock);
+				return -ENOSPC;
+			}
+			wrapped = true;
+			first = 1;
+			continue;
+		}
+		busy = xpmem_pgoff_busy(first, first + len - 1);
+		if (!busy)
+			break;
+		first = busy->pgoff_last + 1;
+	}
+	att->pgoff_first = first;
+	att->pgoff_last = first + len - 1;
+	rb_add(&att->pgoff_node, &xpmem_pgoffs, xpmem_pgoff_less);
+	xpmem_pgoff_next = first + len;
+	mutex_unlock(&xpmem_pgoff_lock);
+	return 0;
 }
 
 /*
@@ -103,14 +176,12 @@ static struct xpmem_att *xpmem_att_create(struct xpmem_ap *ap, u64 offset,
 	 * Same offset within a 2 MiB block as the source: thp_get_unmapped_area()
 	 * then places the VMA so that importer and exporter huge pages line up.
 	 */
-	att->pgoff = atomic64_fetch_add(npages + XPMEM_PMD_PAGES,
-					&xpmem_next_pgoff);
-	att->pgoff += (att->src_start / PAGE_SIZE - att->pgoff) &
-		      (XPMEM_PMD_PAGES - 1);
-	if (att->pgoff + npages >= XPMEM_PGOFF_LIMIT) {
-		ret = -ENOSPC;
+	ret = xpmem_pgoff_alloc(att, npages + XPMEM_PMD_PAGES);
+	if (ret)
 		goto err;
-	}
+	att->pgoff = att->pgoff_first +
+		     ((att->src_start / PAGE_SIZE - att->pgoff_first) &
+		      (XPMEM_PMD_PAGES - 1));
 
 	/* The exporter may be exiting; then there is nothing to mirror. */
 	if (!mmget_not_zero(src_mm)) {
@@ -441,4 +512,5 @@ void xpmem_att_exit(void)
 {
 	WARN_ON_ONCE(!xa_empty(&xpmem_pending));
 	xa_destroy(&xpmem_pending);
+	WARN_ON_ONCE(!RB_EMPTY_ROOT(&xpmem_pgoffs));
 }

@@ -17,7 +17,9 @@
  * zero page, page cache and pages shared with a fork child are never written.
  *
  * One fault maps the faulting page and, in the same aligned window, every
- * page the exporter already has (fault_pages, up to a page table's worth).
+ * page the exporter already has (fault_pages, up to a page table's worth),
+ * under one page table lock. A fault on a hole of the exporter's private
+ * anonymous memory fills in the holes around it (xpmem_hmm_lookup()).
  * Where the kernel supports huge PFN maps, a fault on an exporter THP or
  * hugetlb page maps the whole 2 MiB with one PMD (xpmem_vm_huge_fault()).
  */
@@ -34,11 +36,13 @@
 
 #define XPMEM_FAULT_PAGES_MAX	(PMD_SIZE >> PAGE_SHIFT)
 #define XPMEM_FAULT_PAGES_STACK	32
+/* Holes of anonymous memory one fault fills in (xpmem_hmm_lookup()). */
+#define XPMEM_FILL_PAGES	64
 
-static unsigned int fault_pages = 64;
+static unsigned int fault_pages = XPMEM_FAULT_PAGES_MAX;
 module_param(fault_pages, uint, 0644);
 MODULE_PARM_DESC(fault_pages,
-		 "Pages mapped per importer fault when the exporter has them (1-512, default 64)");
+		 "Pages mapped per importer fault when the exporter has them (1-512, default 512)");
 
 /* Read-only: tells users (and the tests) whether 2 MiB mappings happen. */
 static bool huge_mappings = XPMEM_HUGE_PMD;
@@ -95,43 +99,90 @@ static vm_fault_t xpmem_hmm_error(int err)
 	}
 }
 
-/*
- * Under the exporter's mmap_lock: fault in only the page at index @idx of
- * @range (for writing if @write), then look up the whole window without
- * faulting anything. Two calls, because hmm_range_fault() faults in a whole
- * missing page table (or hugetlb entry) when any page of it is requested,
- * and honours per-page requests only at the walk's first index.
- */
-static int xpmem_hmm_lookup(struct hmm_range *range, unsigned long idx,
-			    bool write)
+/* An entry of a lookup that is neither mapped nor unmappable (no VMA...). */
+static bool xpmem_hole(unsigned long hpfn)
 {
-	unsigned long npages = (range->end - range->start) >> PAGE_SHIFT;
-	unsigned long *pfns = range->hmm_pfns;
-	struct hmm_range one = *range;
-	int err;
-
-	one.start = range->start + (idx << PAGE_SHIFT);
-	one.end = one.start + PAGE_SIZE;
-	one.hmm_pfns = &pfns[idx];
-	one.default_flags = HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0);
-	one.pfn_flags_mask = 0;
-	err = hmm_range_fault(&one);
-	if (err)
-		return err;
-	memset(pfns, 0, npages * sizeof(*pfns));
-	return hmm_range_fault(range);
+	return !(hpfn & (HMM_PFN_VALID | HMM_PFN_ERROR));
 }
 
 /*
- * Look up @range of the exporter, faulting in the page at index @idx (for
- * writing if @write), and take att->lock if no invalidation ran meanwhile.
+ * Under the exporter's mmap_lock: look up the whole window @range without
+ * faulting anything, then fault in what the access at index @idx (a write
+ * if @write) needs:
+ *  - the page is there (writable, for a write): nothing;
+ *  - it is a hole in private anonymous memory and @fill: the run of holes
+ *    around it in that VMA, within its aligned block of XPMEM_FILL_PAGES
+ *    (256 KiB with 4 KiB pages). The exporter's own first touch would
+ *    allocate (or, reading, map the zero page for) each of them; doing it
+ *    now saves the importer one fault per page, as a sequential first
+ *    touch of an unpopulated buffer would otherwise take. Pages the
+ *    exporter has are never touched, so nothing is COW-broken that the
+ *    access did not need;
+ *  - anything else: that page alone (file holes may lie past EOF, and
+ *    faulting them in would read or dirty pages nobody asked for).
+ * Each hmm_range_fault() call faults exactly the pages it is given, with one
+ * set of flags: asked to fault any page of a range, it faults the rest of
+ * the range (or the whole missing page table) too.
+ */
+static int xpmem_hmm_lookup(struct hmm_range *range, unsigned long idx,
+			    bool write, bool fill)
+{
+	unsigned long want = HMM_PFN_VALID | (write ? HMM_PFN_WRITE : 0);
+	unsigned long *pfns = range->hmm_pfns;
+	unsigned long first = idx, last = idx + 1;
+	struct hmm_range sub = *range;
+	int err;
+
+	err = hmm_range_fault(range);
+	if (err || (pfns[idx] & want) == want)
+		return err;
+
+	if (fill && xpmem_hole(pfns[idx])) {
+		unsigned long addr = range->start + (idx << PAGE_SHIFT);
+		struct vm_area_struct *vma = vma_lookup(range->notifier->mm,
+							addr);
+		unsigned long lo, hi;
+
+		if (vma && vma_is_anonymous(vma)) {
+			lo = (max(vma->vm_start, range->start) -
+			      range->start) >> PAGE_SHIFT;
+			hi = (min(vma->vm_end, range->end) -
+			      range->start) >> PAGE_SHIFT;
+			lo = max(lo, ALIGN_DOWN(idx, XPMEM_FILL_PAGES));
+			hi = min(hi, ALIGN_DOWN(idx, XPMEM_FILL_PAGES) +
+				     XPMEM_FILL_PAGES);
+			while (first > lo && xpmem_hole(pfns[first - 1]))
+				first--;
+			while (last < hi && xpmem_hole(pfns[last]))
+				last++;
+		}
+	}
+
+	sub.default_flags = HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0);
+	for (;;) {
+		sub.start = range->start + (first << PAGE_SHIFT);
+		sub.end = range->start + (last << PAGE_SHIFT);
+		sub.hmm_pfns = &pfns[first];
+		err = hmm_range_fault(&sub);
+		/* A run failed (out of memory...): try the one page. */
+		if (err != -EFAULT || last - first == 1)
+			return err;
+		first = idx;
+		last = idx + 1;
+	}
+}
+
+/*
+ * Look up @range of the exporter, faulting in what the access at index @idx
+ * needs (xpmem_hmm_lookup(): a write if @write, a run of anonymous holes if
+ * @fill), and take att->lock if no invalidation ran meanwhile.
  *
  * Return: 0 with att->lock held and a reference on the exporter's mm (drop
  * both with xpmem_resolve_done()), or what the fault handler must return.
  */
 static vm_fault_t xpmem_resolve(struct vm_fault *vmf, struct xpmem_att *att,
 				struct hmm_range *range, unsigned long idx,
-				bool write)
+				bool write, bool fill)
 {
 	unsigned long timeout = jiffies +
 				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
@@ -149,7 +200,7 @@ static vm_fault_t xpmem_resolve(struct vm_fault *vmf, struct xpmem_att *att,
 			ret = xpmem_wait_source(vmf, src_mm);
 			goto err;
 		}
-		err = xpmem_hmm_lookup(range, idx, write);
+		err = xpmem_hmm_lookup(range, idx, write, fill);
 		mmap_read_unlock(src_mm);
 		if (err == -EBUSY) {
 			/* Endless invalidations: return, the CPU refaults. */
@@ -187,38 +238,111 @@ static void xpmem_resolve_done(struct xpmem_att *att)
 	mmput_async(att->src_mm);
 }
 
-/* Install the valid entries of @range at importer address @start. */
+struct xpmem_install {
+	struct vm_area_struct *vma;
+	const unsigned long *pfns;	/* hmm entries; [0] maps at @start */
+	unsigned long start;
+	pgprot_t ro, rw;
+	unsigned long mapped;		/* entries installed */
+	unsigned long other;		/* valid entries left to the slow path */
+};
+
+/*
+ * Pages we map with plain PTEs ourselves: anonymous, page cache and the
+ * zero page, all ordinary write-back RAM. Anything else (a driver's page
+ * in a VM_MIXEDMAP VMA may carry its own memory type) goes through
+ * vmf_insert_pfn_prot(), which looks the memory type up.
+ */
+static bool xpmem_plain_page(struct page *page)
+{
+	return is_zero_pfn(page_to_pfn(page)) ||
+	       (!PageReserved(page) &&
+		(PageAnon(page) || page_folio(page)->mapping));
+}
+
+static bool xpmem_install_write(struct xpmem_install *in, unsigned long hpfn)
+{
+	return (hpfn & HMM_PFN_WRITE) && (in->vma->vm_flags & VM_WRITE);
+}
+
+/*
+ * apply_to_page_range() callback, under the page table lock: map
+ * one valid entry where nothing is mapped yet (a racing fault may have
+ * been first), as vmf_insert_pfn_prot() would, but without taking the lock
+ * and looking up the memory type again for every page.
+ */
+static int xpmem_install_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct xpmem_install *in = data;
+	unsigned long hpfn = in->pfns[(addr - in->start) >> PAGE_SHIFT];
+	struct page *page;
+	bool write;
+
+	if (!(hpfn & HMM_PFN_VALID) || !pte_none(ptep_get(pte)))
+		return 0;
+	page = hmm_pfn_to_page(hpfn);
+	if (!xpmem_plain_page(page)) {
+		in->other++;
+		return 0;
+	}
+	/*
+	 * Our PTE's dirty bit is never seen by the exporter's reclaim or
+	 * writeback: dirty the page now, as the exporter's own writable PTE
+	 * would have (a clean one, e.g. after MADV_FREE, would otherwise be
+	 * dropped with the importer's writes). The sequence check guarantees
+	 * the exporter still maps it.
+	 */
+	write = xpmem_install_write(in, hpfn);
+	if (write)
+		folio_mark_dirty(page_folio(page));
+	set_pte_at(in->vma->vm_mm, addr, pte,
+		   pte_mkspecial(pfn_pte(page_to_pfn(page),
+					 write ? in->rw : in->ro)));
+	update_mmu_cache(in->vma, addr, pte);
+	in->mapped++;
+	return 0;
+}
+
+/*
+ * Install the valid entries of @range at importer address @start, whose
+ * page table exists. Return: the number of entries installed.
+ */
 static unsigned long xpmem_install(struct vm_area_struct *vma,
 				   struct hmm_range *range, unsigned long start)
 {
-	pgprot_t ro = vm_get_page_prot(vma->vm_flags & ~VM_WRITE);
-	pgprot_t rw = vm_get_page_prot(vma->vm_flags);
 	unsigned long npages = (range->end - range->start) >> PAGE_SHIFT;
-	unsigned long i, mapped = 0;
+	struct xpmem_install in = {
+		.vma = vma,
+		.pfns = range->hmm_pfns,
+		.start = start,
+		.ro = vm_get_page_prot(vma->vm_flags & ~VM_WRITE),
+		.rw = vm_get_page_prot(vma->vm_flags),
+	};
+	unsigned long i;
 
-	for (i = 0; i < npages; i++) {
+	/* Allocates nothing: xpmem_fault() made the page table. */
+	apply_to_page_range(vma->vm_mm, start, npages << PAGE_SHIFT,
+			    xpmem_install_pte, &in);
+	for (i = 0; in.other && i < npages; i++) {
 		unsigned long hpfn = range->hmm_pfns[i];
-		bool write = (hpfn & HMM_PFN_WRITE) &&
-			     (vma->vm_flags & VM_WRITE);
+		struct page *page;
+		bool write;
 
 		if (!(hpfn & HMM_PFN_VALID))
 			continue;
-		/*
-		 * Our PTE's dirty bit is never seen by the exporter's reclaim
-		 * or writeback: dirty the page now, as the exporter's own
-		 * writable PTE would have (a clean one, e.g. after MADV_FREE,
-		 * would otherwise be dropped with the importer's writes).
-		 * The sequence check guarantees the exporter still maps it.
-		 */
-		if (write)
-			folio_mark_dirty(page_folio(hmm_pfn_to_page(hpfn)));
+		page = hmm_pfn_to_page(hpfn);
+		if (xpmem_plain_page(page))
+			continue;
+		write = xpmem_install_write(&in, hpfn);
+		if (write)	/* see xpmem_install_pte() */
+			folio_mark_dirty(page_folio(page));
 		/* Only fails if a racing fault mapped it first: fine. */
 		vmf_insert_pfn_prot(vma, start + (i << PAGE_SHIFT),
-				    page_to_pfn(hmm_pfn_to_page(hpfn)),
-				    write ? rw : ro);
-		mapped++;
+				    page_to_pfn(page), write ? in.rw : in.ro);
+		in.mapped++;
+		in.other--;
 	}
-	return mapped;
+	return in.mapped;
 }
 
 static vm_fault_t xpmem_fault(struct vm_fault *vmf, bool write)
@@ -231,7 +355,6 @@ static vm_fault_t xpmem_fault(struct vm_fault *vmf, bool write)
 	unsigned long addr = vmf->address & PAGE_MASK;
 	struct hmm_range range = {
 		.notifier = &att->mni,
-		.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
 	};
 	unsigned long start, end;
 	vm_fault_t ret;
@@ -276,7 +399,7 @@ static vm_fault_t xpmem_fault(struct vm_fault *vmf, bool write)
 	}
 
 	ret = xpmem_resolve(vmf, att, &range, (addr - start) >> PAGE_SHIFT,
-			    write);
+			    write, true);
 	if (ret)
 		goto out;
 	xpmem_stat_add(XPMEM_STAT_FAULT_PAGES,
@@ -347,7 +470,6 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	struct hmm_range range = {
 		.notifier = &att->mni,
-		.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
 	};
 	unsigned long hpfn, pfn;
 	vm_fault_t ret;
@@ -371,8 +493,9 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	if (!range.hmm_pfns)
 		return VM_FAULT_OOM;
 
+	/* Filling anonymous holes may give the exporter a THP here. */
 	ret = xpmem_resolve(vmf, att, &range,
-			    (vmf->address - haddr) >> PAGE_SHIFT, write);
+			    (vmf->address - haddr) >> PAGE_SHIFT, write, true);
 	if (ret)
 		goto out;
 	/* hmm reports the order of the exporter's mapping with each pfn. */
@@ -385,11 +508,13 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 		if (write)	/* see xpmem_install() */
 			folio_mark_dirty(page_folio(hmm_pfn_to_page(hpfn)));
 		ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn), write);
-		if (ret == VM_FAULT_NOPAGE)
-			xpmem_stat_add(XPMEM_STAT_FAULT_HUGE, 1);
 	}
 	xpmem_resolve_done(att);
-	xpmem_stat_add(XPMEM_STAT_FAULTS, 1);
+	/* A fallback is counted by the 4 KiB fault that follows. */
+	if (ret == VM_FAULT_NOPAGE) {
+		xpmem_stat_add(XPMEM_STAT_FAULT_HUGE, 1);
+		xpmem_stat_add(XPMEM_STAT_FAULTS, 1);
+	}
 out:
 	kfree(range.hmm_pfns);
 	return ret;

@@ -14,6 +14,7 @@
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/xarray.h>
@@ -69,6 +70,8 @@ typedef s64 xpmem_apid_t;
  *           att->lock
  *             xpmem_mapping i_mmap_rwsem (taken by the zap)
  *               importer page table locks
+ *
+ * xpmem_pgoff_lock (xpmem_attach.c) is a leaf: nothing is taken under it.
  *
  * The exporter's mmap_lock is taken only by the fault path, only with
  * mmap_read_trylock() while the importer's is held, and otherwise after
@@ -179,8 +182,11 @@ struct xpmem_ap {
  * @at_vaddr: importer address the attachment was mapped at; set in ->mmap
  *	under the importer's mmap_lock. VMAs of this attachment only ever
  *	lie inside [@at_vaddr, @at_vaddr + @size) (mremap is refused).
- * @pgoff: page offset of the first page in xpmem_mapping. Unique for all
- *	time, so a zap can never hit another attachment's PTEs.
+ * @pgoff: page offset of the first page in xpmem_mapping, in
+ *	[@pgoff_first, @pgoff_last]: the page offsets this attachment owns
+ *	until it is freed, so a zap can never hit another attachment's PTEs.
+ *	@pgoff_last == 0: none yet.
+ * @pgoff_node: in xpmem_pgoffs, under xpmem_pgoff_lock (xpmem_attach.c).
  * @writable: the permit allows writes (VM_MAYWRITE of the VMA).
  * @mni: interval notifier over [@src_start, @src_start + @size) of @src_mm.
  * @lock: serialises installing importer PTEs against invalidation (the
@@ -200,6 +206,8 @@ struct xpmem_att {
 	struct task_struct *attacher;
 	unsigned long at_vaddr;
 	pgoff_t pgoff;
+	unsigned long pgoff_first, pgoff_last;
+	struct rb_node pgoff_node;
 	bool writable;
 	struct mmu_interval_notifier mni;
 	struct mutex lock;		/* PTE install vs invalidate; dead */

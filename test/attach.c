@@ -409,4 +409,58 @@ TEST_F(att, large_attachment_every_page_correct)
 	ASSERT_EQ(0, xpmem_remove(a.segid));
 }
 
+/*
+ * A failed attach gives back the page offsets it took: attaching more of
+ * the address space than the attacher has free (ENOMEM) more often than
+ * the module's page offset space (2^51 pages) could hold such attachments
+ * at once leaves attach working. (Each attach takes its size in offsets.)
+ */
+FIXTURE(slow) {
+	int unused;
+};
+
+FIXTURE_SETUP(slow)
+{
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
+/* About 65,000 attaches: longer than the harness's default 30 s in TCG. */
+TEST_F_TIMEOUT(slow, failed_attaches_do_not_use_up_page_offsets, 600)
+{
+	long pg = (long)xt_pg(), i, cycles;
+	uintptr_t top = (uintptr_t)&pg;
+	struct xpmem_addr addr;
+	xpmem_segid_t segid;
+	size_t size;
+	char *p;
+
+	/* The whole user address space, give or take: never free. */
+	while (top & (top - 1))
+		top &= top - 1;
+	size = 2 * top - 2 * pg;
+	cycles = (long)((1UL << (63 - __builtin_ctzl(pg))) / (size / pg)) + 100;
+	segid = xpmem_make(NULL, XPMEM_MAXADDR_SIZE, XPMEM_PERMIT_MODE,
+			   XT_MODE(0600));
+	ASSERT_LT(0, segid);
+	addr.apid = xpmem_get(segid, XPMEM_RDWR, XPMEM_PERMIT_MODE, NULL);
+	ASSERT_LT(0, addr.apid);
+	addr.offset = pg;
+	for (i = 0; i < cycles; i++) {
+		p = xpmem_attach(addr, size, NULL);
+		ASSERT_EQ((void *)-1, p);
+		ASSERT_EQ(ENOMEM, errno) {
+			TH_LOG("attach %ld of %ld: %s", i, cycles,
+			       strerror(errno));
+		}
+	}
+	p = xpmem_attach(addr, pg, NULL);
+	ASSERT_NE((void *)-1, p);
+	ASSERT_EQ(0, xpmem_detach(p));
+	ASSERT_EQ(0, xpmem_release(addr.apid));
+	ASSERT_EQ(0, xpmem_remove(segid));
+}
+
 XT_MAIN

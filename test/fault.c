@@ -87,7 +87,7 @@ static void *xt_attach_flags(xpmem_segid_t segid, size_t len, int flags)
 
 /*
  * One fault on a populated 4 KiB-page source maps fault_pages pages (the
- * attachment is placed at a 2 MiB boundary, so the window is whole).
+ * attachment is 2 MiB, placed at a 2 MiB boundary, so the window is whole).
  */
 TEST(fault_on_populated_source_maps_a_window_of_pages)
 {
@@ -99,9 +99,9 @@ TEST(fault_on_populated_source_maps_a_window_of_pages)
 
 	ASSERT_LT(0, window);
 	ASSERT_LE(0, xt_stat("faults"));
-	src = xt_aligned(MIB, false);
+	src = xt_aligned(HUGE, false);
 	ASSERT_NE(MAP_FAILED, src);
-	segid = xpmem_make(src, MIB, XPMEM_PERMIT_MODE, XT_MODE(0600));
+	segid = xpmem_make(src, HUGE, XPMEM_PERMIT_MODE, XT_MODE(0600));
 	ASSERT_LT(0, segid);
 	/* A 2 MiB aligned place to attach at (MAP_FIXED replaces it). */
 	at = xt_map(2 * HUGE, PROT_NONE, MAP_PRIVATE, -1, 0);
@@ -110,7 +110,7 @@ TEST(fault_on_populated_source_maps_a_window_of_pages)
 	addr.apid = xpmem_get(segid, XPMEM_RDWR, XPMEM_PERMIT_MODE, NULL);
 	ASSERT_LT(0, addr.apid);
 	addr.offset = 0;
-	p = xpmem_attach(addr, MIB, at);
+	p = xpmem_attach(addr, HUGE, at);
 	ASSERT_EQ(at, p);
 
 	faults = xt_stat("faults");
@@ -121,6 +121,52 @@ TEST(fault_on_populated_source_maps_a_window_of_pages)
 	/* ...and the rest of that window needs no fault. */
 	ASSERT_EQ(-1, xt_bad(p, window * xt_pg(), 3));
 	EXPECT_EQ(faults + 1, xt_stat("faults"));
+	ASSERT_EQ(0, xpmem_remove(segid));
+}
+
+/*
+ * A write to a hole of the exporter's private anonymous memory fills in
+ * the 64-page block around it with one fault (the exporter gets exactly
+ * those pages), and the write lands in the exporter.
+ */
+TEST(fault_on_anon_hole_fills_its_64_page_block)
+{
+	const long block = 64;
+	long pg = (long)xt_pg();
+	struct xpmem_addr addr;
+	long long faults, pages;
+	xpmem_segid_t segid;
+	char *raw, *src, *p, *at, rss[64];
+
+	ASSERT_LE(0, xt_stat("faults"));
+	raw = xt_map(2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	src = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+	ASSERT_EQ(0, madvise(src, HUGE, MADV_NOHUGEPAGE));
+	segid = xpmem_make(src, HUGE, XPMEM_PERMIT_MODE, XT_MODE(0600));
+	ASSERT_LT(0, segid);
+	at = xt_map(2 * HUGE, PROT_NONE, MAP_PRIVATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, at);
+	at = (char *)(((uintptr_t)at + HUGE - 1) & ~(HUGE - 1));
+	addr.apid = xpmem_get(segid, XPMEM_RDWR, XPMEM_PERMIT_MODE, NULL);
+	ASSERT_LT(0, addr.apid);
+	addr.offset = 0;
+	p = xpmem_attach(addr, HUGE, at);
+	ASSERT_EQ(at, p);
+
+	faults = xt_stat("faults");
+	pages = xt_stat("fault_pages");
+	p[block * pg + 5] = 42;		/* in the second block */
+	EXPECT_EQ(faults + 1, xt_stat("faults"));
+	EXPECT_EQ(pages + block, xt_stat("fault_pages"));
+	EXPECT_EQ(42, src[block * pg + 5]);
+	/* The block's other pages need no fault, and are the exporter's. */
+	p[2 * block * pg - 1] = 7;
+	EXPECT_EQ(faults + 1, xt_stat("faults"));
+	EXPECT_EQ(7, src[2 * block * pg - 1]);
+	/* The exporter has that block and nothing else. */
+	ASSERT_EQ(0, xt_smaps_field(src, "Rss", rss, sizeof(rss)));
+	EXPECT_EQ(block * pg / 1024, strtol(rss, NULL, 10));
 	ASSERT_EQ(0, xpmem_remove(segid));
 }
 
