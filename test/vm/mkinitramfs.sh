@@ -8,6 +8,8 @@
 # filesystem over 9p. Skips the build when OUT is up to date (same scripts,
 # busybox and modules); see OUT.stamp.
 #   mkinitramfs.sh KREL OUT.cpio.gz
+#   mkinitramfs.sh --no-modules OUT.cpio.gz   for a kernel with 9p and
+#                                             virtio-pci built in
 
 set -euo pipefail
 # shellcheck source=vm_common.sh
@@ -18,19 +20,23 @@ MODULES=(virtio_pci 9pnet_virtio 9p)
 BUSYBOX=/bin/busybox
 
 usage() {
-	printf 'usage: %s KERNEL_RELEASE OUT.cpio.gz\n' "$VM_PROG" >&2
+	printf 'usage: %s KERNEL_RELEASE|--no-modules OUT.cpio.gz\n' "$VM_PROG" >&2
 	exit 2
 }
 
 [ $# -eq 2 ] || usage
 krel=$1
 out=$2
-[ -d "/lib/modules/$krel/kernel" ] ||
+if [ "$krel" = --no-modules ]; then
+	krel=
+	MODULES=()
+elif [ ! -d "/lib/modules/$krel/kernel" ]; then
 	die "no modules for kernel $krel" "/lib/modules/$krel/kernel does not exist" \
 		"install linux-image-$krel, or run: bash $VM_DIR/setup_host.sh all"
+fi
 require_cmd cpio cpio
 require_cmd gzip gzip
-require_cmd modprobe kmod
+[ -z "$krel" ] || require_cmd modprobe kmod
 if [ ! -x "$BUSYBOX" ] || ! "$BUSYBOX" true 2>/dev/null; then
 	die "$BUSYBOX not found or not working" "package busybox-static is not installed" \
 		"run: bash $VM_DIR/setup_host.sh all"
@@ -42,10 +48,13 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
 fi
 
 # Module files in load order, each once.
-deps=$(modprobe -a --show-depends -S "$krel" "${MODULES[@]}" 2>&1) ||
-	die "cannot resolve modules ${MODULES[*]} for $krel" "modprobe said: $deps" \
-		"check that linux-image-$krel is fully installed (depmod -a $krel)"
-mapfile -t mod_files < <(awk '$1 == "insmod" && !seen[$2]++ { print $2 }' <<<"$deps")
+mod_files=()
+if [ -n "$krel" ]; then
+	deps=$(modprobe -a --show-depends -S "$krel" "${MODULES[@]}" 2>&1) ||
+		die "cannot resolve modules ${MODULES[*]} for $krel" "modprobe said: $deps" \
+			"check that linux-image-$krel is fully installed (depmod -a $krel)"
+	mapfile -t mod_files < <(awk '$1 == "insmod" && !seen[$2]++ { print $2 }' <<<"$deps")
+fi
 
 # Up to date? The stamp names everything the image is made from.
 stamp=$(
@@ -94,4 +103,4 @@ done
 	die "cannot write $out" "cpio/gzip failed" "check free space and permissions in $(dirname -- "$out")"
 mv -f "$out.tmp.$$" "$out"
 printf '%s\n' "$stamp" >"$out.stamp"
-info "built $out (kernel $krel, modules: $(printf '%s ' "${mod_files[@]##*/}"))"
+info "built $out (kernel ${krel:-with built-in drivers}, modules: $(printf '%s ' "${mod_files[@]##*/}"))"

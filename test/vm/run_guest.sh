@@ -8,6 +8,7 @@
 # command's exit status; 124 on timeout, 125 when the guest gave no status,
 # else 1 when the kernel log shows trouble (see log_patterns).
 # Usage: run_guest.sh --kernel 6.1|6.12|KREL [options] -- CMD [ARG...]
+#        run_guest.sh --kernel-image BZIMAGE [options] -- CMD [ARG...]
 
 set -euo pipefail
 # shellcheck source=vm_common.sh
@@ -16,12 +17,16 @@ set -euo pipefail
 usage() {
 	cat >&2 <<EOF
 usage: $VM_PROG --kernel 6.1|6.12|KREL [options] -- CMD [ARG...]
+       $VM_PROG --kernel-image BZIMAGE [options] -- CMD [ARG...]
 Boots a QEMU guest (TCG, no KVM needed) with the given Debian kernel, runs
 CMD in it as root and powers it off. The guest sees the host's files
 read-only at the same paths; /tmp, /run, /var/tmp, /root and /mnt are empty
 tmpfs; the result directory is /mnt/out (\$XPMEM_VM_OUT) in the guest.
 options:
   --kernel K        6.1, 6.12 (newest installed of that series) or a release
+  --kernel-image F  boot this kernel image instead (e.g. the debug kernel of
+                    test/vm/debug_kernel.sh); it must have virtio-pci and 9p
+                    built in: the initramfs then carries no modules
   --timeout SEC     limit for CMD, counted in the guest from its start
                     (default 600); the host also kills QEMU after
                     SEC + \$XPMEM_VM_BOOT_GRACE (default 120) seconds
@@ -40,6 +45,7 @@ EOF
 }
 
 kernel=
+kernel_image=
 limit=600
 mem=2G
 smp=2
@@ -58,6 +64,7 @@ need_arg() {
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) need_arg "$@"; kernel=$2; shift 2 ;;
+	--kernel-image) need_arg "$@"; kernel_image=$2; shift 2 ;;
 	--timeout) need_arg "$@"; limit=$2; shift 2 ;;
 	--mem) need_arg "$@"; mem=$2; shift 2 ;;
 	--smp) need_arg "$@"; smp=$2; shift 2 ;;
@@ -70,7 +77,10 @@ while [ $# -gt 0 ]; do
 	*) die "unknown argument '$1'" "options come first, then -- and the command" "see: $VM_PROG --help" ;;
 	esac
 done
-[ -n "$kernel" ] || die "no --kernel given" "the guest kernel must be chosen" "pass --kernel 6.1, --kernel 6.12 or --kernel RELEASE"
+if [ -n "$kernel" ] && [ -n "$kernel_image" ]; then
+	die "both --kernel and --kernel-image given" "the guest boots one kernel" "pass only one of them"
+fi
+[ -n "$kernel$kernel_image" ] || die "no --kernel given" "the guest kernel must be chosen" "pass --kernel 6.1, --kernel 6.12 or --kernel RELEASE"
 [ $# -gt 0 ] || die "no command given" "the command follows --" "e.g.: $VM_PROG --kernel 6.1 -- uname -r"
 [[ $limit =~ ^[1-9][0-9]*$ ]] || die "bad --timeout '$limit'" "it must be a whole number of seconds > 0" "e.g. --timeout 300"
 [[ $boot_grace =~ ^[0-9]+$ ]] || die "bad XPMEM_VM_BOOT_GRACE '$boot_grace'" "it must be a number of seconds" "e.g. XPMEM_VM_BOOT_GRACE=300"
@@ -79,7 +89,16 @@ done
 
 require_cmd qemu-system-x86_64 qemu-system-x86
 require_cmd timeout coreutils
-krel=$(bash "$VM_DIR/kernel_release.sh" "$kernel") || exit 1
+if [ -n "$kernel_image" ]; then
+	if [ ! -f "$kernel_image" ] || [ ! -r "$kernel_image" ]; then
+		die "--kernel-image $kernel_image is not a readable file" "QEMU boots it with -kernel" "pass the path of a bzImage"
+	fi
+	kernel_image=$(cd -- "$(dirname -- "$kernel_image")" && pwd -P)/$(basename -- "$kernel_image")
+	krel=$kernel_image
+else
+	krel=$(bash "$VM_DIR/kernel_release.sh" "$kernel") || exit 1
+	kernel_image=/boot/vmlinuz-$krel
+fi
 case $VM_DIR in
 *[[:space:]]*)
 	die "the harness path '$VM_DIR' contains white space" \
@@ -90,8 +109,13 @@ esac
 
 # ---- initramfs -----------------------------------------------------------------
 
-initrd=$VM_BUILD_DIR/$krel/initramfs.cpio.gz
-bash "$VM_DIR/mkinitramfs.sh" "$krel" "$initrd" || exit 1
+if [ "$krel" = "$kernel_image" ]; then
+	initrd=$VM_BUILD_DIR/no-modules/initramfs.cpio.gz
+	bash "$VM_DIR/mkinitramfs.sh" --no-modules "$initrd" || exit 1
+else
+	initrd=$VM_BUILD_DIR/$krel/initramfs.cpio.gz
+	bash "$VM_DIR/mkinitramfs.sh" "$krel" "$initrd" || exit 1
+fi
 
 # ---- result directory, command, working directory -------------------------------
 
@@ -148,7 +172,9 @@ printf '%s\n' "$limit" >"$out/.xpmem-vm/timeout"
 
 # ---- kernel command line ---------------------------------------------------------
 
+# A --kernel-image has no known config: none of the options below.
 config=/boot/config-$krel
+[ "$krel" != "$kernel_image" ] || config=
 kconfig_has() {
 	[ -r "$config" ] && grep -q "^$1=y" "$config"
 }
@@ -180,7 +206,7 @@ qemu=(
 	-nodefaults -no-user-config -display none -no-reboot
 	-chardev "stdio,id=console,signal=on,logfile=$out/console.log"
 	-serial chardev:console
-	-kernel "/boot/vmlinuz-$krel" -initrd "$initrd" -append "$append"
+	-kernel "$kernel_image" -initrd "$initrd" -append "$append"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$out,mount_tag=hostout,security_model=none,multidevs=remap"
 )
