@@ -10,6 +10,9 @@
 # kernel command line as xpmem_vm_init=PATH. xpmem_vm_keep=DIR names a host
 # directory under one of those tmpfs (a checkout in /tmp) that must stay
 # visible: it is bind-mounted back on top.
+# xpmem_vm_sysroot=1 boots a whole system instead (packaging/test/boot_root.sh):
+# the 9p export "hostroot" is a Debian root directory, mounted read-write
+# and entered with its own init (systemd), with no tmpfs and no result share.
 # shellcheck shell=sh
 
 PATH=/bin
@@ -33,14 +36,17 @@ mount -t sysfs sysfs /sys || fail "cannot mount /sys"
 
 guest_init=
 keep=
+sysroot=
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case $arg in
 	xpmem_vm_init=*) guest_init=${arg#xpmem_vm_init=} ;;
 	xpmem_vm_keep=*) keep=${arg#xpmem_vm_keep=} ;;
+	xpmem_vm_sysroot=1) sysroot=1 ;;
 	esac
 done
-[ -n "$guest_init" ] || fail "no xpmem_vm_init=PATH on the kernel command line"
+[ -n "$guest_init" ] || [ -n "$sysroot" ] ||
+	fail "no xpmem_vm_init=PATH (or xpmem_vm_sysroot=1) on the kernel command line"
 
 # Modules are numbered in load order (dependencies first) by mkinitramfs.sh.
 for mod in /lib/modules/*.ko; do
@@ -48,8 +54,22 @@ for mod in /lib/modules/*.ko; do
 	insmod "$mod" || fail "cannot load $mod ($(uname -r))"
 done
 
-# Read-only root: page cache may be kept (cache=loose), nothing is written.
 opts=trans=virtio,version=9p2000.L,msize=512000
+if [ -n "$sysroot" ]; then
+	# Only this guest writes the directory while it runs, so the page
+	# cache may be kept (cache=loose); systemd syncs at power-off.
+	mount -t 9p -o "rw,$opts,cache=loose,access=client" hostroot /newroot ||
+		fail "cannot mount the root directory (9p tag hostroot) read-write"
+	# /sbin/init is an absolute symlink (to /lib/systemd/systemd), dangling here.
+	[ -L /newroot/sbin/init ] || [ -x /newroot/sbin/init ] ||
+		fail "/sbin/init not found in the root directory (is systemd-sysv installed?)"
+	mount --move /dev /newroot/dev || fail "cannot move /dev"
+	mount --move /sys /newroot/sys || fail "cannot move /sys"
+	mount --move /proc /newroot/proc || fail "cannot move /proc"
+	exec switch_root /newroot /sbin/init
+fi
+
+# Read-only root: page cache may be kept (cache=loose), nothing is written.
 mount -t 9p -o "ro,$opts,cache=loose" hostroot /newroot ||
 	fail "cannot mount the host root (9p tag hostroot); was QEMU started with -virtfs ...,mount_tag=hostroot?"
 

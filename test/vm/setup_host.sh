@@ -14,13 +14,22 @@ set -euo pipefail
 . "$(dirname -- "${BASH_SOURCE[0]}")/vm_common.sh"
 
 BACKPORTS_FILE=/etc/apt/sources.list.d/xpmem-backports.sources
+DEB_SRC_FILE=/etc/apt/sources.list.d/xpmem-deb-src.sources
 export DEBIAN_FRONTEND=noninteractive
 
 usage() {
 	cat >&2 <<EOF
-usage: $VM_PROG [6.1|6.12|all]   (default: all)
+usage: $VM_PROG [6.1|6.12|all|debug|mpi|packaging]   (default: all)
 Installs the packages needed to build xpmem and to boot the QEMU test guests
 with the Debian 6.1 and/or 6.12 kernel, then prints the kernel release(s).
+mpi: instead, installs Debian's Open MPI and MPICH and what mpi-tests/ needs
+to rebuild UCX and Open MPI's vader from source, and adds a deb-src entry for
+the <codename> suite (derived from the machine's Debian archive entry) so
+that apt-get source works.
+packaging: instead, installs what packaging/ needs to build the Debian and
+RPM packages, lint them and make the guest roots of make package-check
+(debhelper, dh-dkms, lintian, rpm, rpmlint, mmdebstrap, ...).
+debug: 6.1 plus what building the debug kernel of make check-debug needs.
 EOF
 	exit 2
 }
@@ -155,6 +164,54 @@ Components: main"
 	need_update=1
 }
 
+# Make sure apt-get source works for the <codename> suite: add a deb-src
+# entry with the URI and key of the machine's own Debian archive entry,
+# unless some file already has one. Sets need_update=1 when it wrote the file.
+ensure_deb_src_source() {
+	local codename sources main uri sb content
+	# shellcheck source=/dev/null
+	codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
+	[ -n "$codename" ] ||
+		die "cannot tell the Debian release of this machine" \
+			"/etc/os-release has no VERSION_CODENAME" \
+			"this harness needs Debian 12 (bookworm)"
+	sources=$(list_apt_sources "$DEB_SRC_FILE")
+	if awk -F'\t' -v s="$codename" '$1 == "deb-src" && $3 == s && (" " $4 " ") ~ / main / { f = 1 } END { exit !f }' <<<"$sources"; then
+		if [ -f "$DEB_SRC_FILE" ]; then
+			warn "deb-src for $codename is configured elsewhere; removing the redundant $DEB_SRC_FILE"
+			rm -f "$DEB_SRC_FILE"
+			need_update=1
+		fi
+		return 0
+	fi
+	main=$(awk -F'\t' -v s="$codename" '$1 == "deb" && $3 == s && (" " $4 " ") ~ / main / { print; exit }' <<<"$sources")
+	[ -n "$main" ] ||
+		die "found no apt source for the Debian archive ('$codename' suite, 'main' component)" \
+			"the deb-src entry is derived from it (same URI and key), so it must exist" \
+			"add the Debian archive to /etc/apt/sources.list.d/debian.sources, or add a deb-src entry for $codename yourself"
+	uri=$(cut -f2 <<<"$main")
+	sb=$(cut -f5 <<<"$main")
+	if [ "$sb" = "(embedded)" ]; then
+		sb=-
+		[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] &&
+			sb=/usr/share/keyrings/debian-archive-keyring.gpg
+	fi
+	content="# Written by xpmem test/vm/setup_host.sh: Debian sources (apt-get source
+# ucx/openmpi/mpich for mpi-tests/). Derived from:
+# $(cut -f6 <<<"$main")
+Types: deb-src
+URIs: $uri
+Suites: $codename
+Components: main"
+	[ "$sb" != "-" ] && content+=$'\n'"Signed-By: $sb"
+	if [ -f "$DEB_SRC_FILE" ] && [ "$(cat "$DEB_SRC_FILE")" = "$content" ]; then
+		return 0
+	fi
+	info "adding apt source $DEB_SRC_FILE (deb-src $uri $codename)"
+	printf '%s\n' "$content" >"$DEB_SRC_FILE"
+	need_update=1
+}
+
 is_installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
@@ -181,6 +238,9 @@ case $what in
 6.1) series=(6.1) ;;
 6.12) series=(6.12) ;;
 all) series=(6.1 6.12) ;;
+debug) series=(6.1 debug) ;;
+mpi) series=(mpi) ;;
+packaging) series=(packaging) ;;
 -h | --help) usage ;;
 *) usage ;;
 esac
@@ -201,9 +261,24 @@ need_update=0
 for s in "${series[@]}"; do
 	case $s in
 	6.1) pkgs+=(linux-image-amd64 linux-headers-amd64 linux-source-6.1) ;;
+	debug) pkgs+=(flex bison bc libelf-dev) ;;
 	6.12)
 		pkgs+=(linux-image-6.12-amd64 linux-headers-6.12-amd64)
 		ensure_backports_source
+		;;
+	mpi)
+		# Debian's MPIs, the tools to rebuild UCX (autogen) and to
+		# unpack Debian sources (dpkg-source), numactl for UCX.
+		pkgs=(gcc make libc6-dev dpkg-dev autoconf automake libtool
+			pkg-config libnuma-dev openmpi-bin libopenmpi-dev
+			mpich libmpich-dev)
+		ensure_deb_src_source
+		;;
+	packaging)
+		# packaging/build_packages.sh (dpkg-buildpackage, rpmbuild,
+		# linters) and packaging/test/ (guest roots, their checks).
+		pkgs=(gcc make git dpkg-dev debhelper dh-dkms fakeroot lintian
+			rpm rpm2cpio rpmlint cpio mmdebstrap)
 		;;
 	esac
 done
@@ -235,5 +310,6 @@ elif [ "$need_update" -eq 1 ]; then
 fi
 
 for s in "${series[@]}"; do
+	[ "$s" = mpi ] || [ "$s" = packaging ] || [ "$s" = debug ] && continue
 	bash "$VM_DIR/kernel_release.sh" "$s"
 done
