@@ -62,7 +62,16 @@ $(B)/lib/$(LIB_SO): $(B)/lib/libxpmem.o lib/libxpmem.map
 $(B)/lib/libxpmem.a: $(B)/lib/libxpmem.o
 	$(Q)$(AR) rcs $@ $<
 
-$(B)/lib/%.pc: lib/%.pc.in VERSION
+# The .pc files bake in the install paths: remade when those change.
+PC_PATHS := $(PREFIX) $(LIBDIR) $(INCLUDEDIR)
+$(B)/lib/pc-paths: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PC_PATHS)' | cmp -s - $@ || echo '$(PC_PATHS)' > $@
+
+.PHONY: FORCE
+FORCE:
+
+$(B)/lib/%.pc: lib/%.pc.in VERSION $(B)/lib/pc-paths
 	@mkdir -p $(@D)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
@@ -101,10 +110,46 @@ run: setup
 	$(Q)$(MAKE) --no-print-directory all KERNELS="$(if $(KERNEL),$(KERNEL),6.1)"
 	$(Q)bash test/run_demo.sh $(if $(KERNEL),$(KERNEL),6.1)
 
+# Lint, the suite, stress + fuzz and the packages on every kernel
+# (test/check_all.sh; CHECK_LANES picks lanes, CHECK_STRESS_SECONDS=300).
 check: setup
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory lint
-	$(Q)bash test/check.sh $(KERNELS)
+	$(Q)bash test/check_all.sh $(KERNELS)
+
+# The suite on a 6.1 kernel built with KASAN, lockdep, DEBUG_VM, kmemleak
+# (test/vm/debug_kernel.sh; the kernel is cached in build/debug-kernel/).
+.PHONY: check-debug
+check-debug:
+	$(Q)bash test/vm/setup_host.sh debug
+	$(Q)bash test/vm/debug_kernel.sh check
+
+# The concurrency stress test and the ioctl fuzzer, in a guest per kernel
+# (test/run_stress.sh): STRESS_SECONDS of stress, then FUZZ_SECONDS of fuzz.
+# STRESS_SEED is random unless given, and printed: STRESS_SEED=<it> repeats
+# a run. `make check` can add it with: $(MAKE) stress STRESS_SECONDS=300.
+STRESS_SECONDS ?= 300
+STRESS_SEED ?=
+FUZZ_SECONDS ?= 60
+.PHONY: stress
+stress: setup
+	$(Q)$(MAKE) --no-print-directory lib module test
+	$(Q)STRESS_SECONDS="$(STRESS_SECONDS)" STRESS_SEED="$(STRESS_SEED)" \
+		FUZZ_SECONDS="$(FUZZ_SECONDS)" bash test/run_stress.sh $(KERNELS)
+
+# Break the module on purpose (tools/mutants.sh: nozap and noseq; more on
+# request) and check that the coherence tests catch each break, in guests.
+.PHONY: mutants
+mutants: test
+	$(Q)bash tools/mutants.sh $(foreach k,$(KERNELS),--kernel $(k))
+
+# Debian's MPICH (via UCX) and Open MPI (vader) on xpmem, in a guest per
+# kernel (mpi-tests/README.md): UCX and vader rebuilt from apt-get source
+# against this library (cached in build/mpi/), MPICH's pt2pt suite, our
+# conformance program, module counters, the fallback without the module and
+# a ping-pong comparison. Needs root (packages, guests).
+.PHONY: mpi-check
+mpi-check: lib module
+	$(Q)bash mpi-tests/mpi_check.sh $(KERNELS)
 
 # checkpatch --strict, W=1 + sparse for each built kernel, shellcheck
 lint: module
@@ -137,3 +182,34 @@ uninstall:
 clean:
 	rm -rf $(B)
 
+# ---------------------------------------------------------------- packaging
+# Debian and RPM packages (packaging/README.md). Owned by packaging/.
+#   make packages        .deb + .rpm from a clean copy of the tree, into
+#                        build/packages/ (lintian and rpmlint must be clean)
+#   make deb / make rpm  one kind only
+#   make release-check   every shipped version (packages, changelog, spec,
+#                        dkms.conf, .pc files, modules) equals VERSION
+#   make package-check   build, install into a Debian root per kernel (DKMS
+#                        builds the module), boot it, check, remove; also
+#                        an install without kernel headers (KERNEL=6.1|6.12)
+#   make setup-packaging install the packaging tools (the targets above do
+#                        it themselves when one is missing)
+.PHONY: packages deb rpm release-check package-check setup-packaging
+
+setup-packaging:
+	$(Q)bash test/vm/setup_host.sh packaging
+
+packages:
+	$(Q)bash packaging/build_packages.sh
+
+deb:
+	$(Q)bash packaging/build_packages.sh --deb
+
+rpm:
+	$(Q)bash packaging/build_packages.sh --rpm
+
+release-check: packages
+	$(Q)bash packaging/release_check.sh
+
+package-check:
+	$(Q)bash packaging/test/package_check.sh $(KERNELS)
