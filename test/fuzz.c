@@ -197,7 +197,8 @@ static char *pick_arg(struct thr *t, int k, int *bad, int *ro)
 		/* our own segment, attached: the copy faults through xpmem */
 		if (selfatt && t->idx == 0)
 			return selfatt + 64 * xs_below(&t->r, 8);
-		return argpage;
+		/* our own page: thread 0's calls use page 0 */
+		return argpage + t->idx * pg;
 	default:
 		return argpage + t->idx * pg + 8 * xs_below(&t->r, 16);
 	}
