@@ -86,32 +86,45 @@ static void *xt_attach_flags(xpmem_segid_t segid, size_t len, int flags)
 }
 
 /*
+ * Export the 2 MiB at @src and attach all of it, RDWR, at a 2 MiB boundary
+ * (so a fault's window is whole). Return: the attachment, or (void *)-1.
+ */
+static char *xt_export_attach_2mib(char *src, xpmem_segid_t *segid)
+{
+	struct xpmem_addr addr = { .offset = 0 };
+	char *at;
+
+	*segid = xpmem_make(src, HUGE, XPMEM_PERMIT_MODE, XT_MODE(0600));
+	if (*segid <= 0)
+		return (void *)-1;
+	/* A 2 MiB aligned place to attach at (MAP_FIXED replaces it). */
+	at = xt_map(2 * HUGE, PROT_NONE, MAP_PRIVATE, -1, 0);
+	if (at == MAP_FAILED)
+		return (void *)-1;
+	at = (char *)(((uintptr_t)at + HUGE - 1) & ~(HUGE - 1));
+	addr.apid = xpmem_get(*segid, XPMEM_RDWR, XPMEM_PERMIT_MODE, NULL);
+	if (addr.apid <= 0)
+		return (void *)-1;
+	return xpmem_attach(addr, HUGE, at);
+}
+
+/*
  * One fault on a populated 4 KiB-page source maps fault_pages pages (the
  * attachment is 2 MiB, placed at a 2 MiB boundary, so the window is whole).
  */
 TEST(fault_on_populated_source_maps_a_window_of_pages)
 {
 	long window = xt_param("fault_pages");
-	struct xpmem_addr addr;
 	long long faults, pages;
 	xpmem_segid_t segid;
-	char *src, *p, *at;
+	char *src, *p;
 
 	ASSERT_LT(0, window);
 	ASSERT_LE(0, xt_stat("faults"));
 	src = xt_aligned(HUGE, false);
 	ASSERT_NE(MAP_FAILED, src);
-	segid = xpmem_make(src, HUGE, XPMEM_PERMIT_MODE, XT_MODE(0600));
-	ASSERT_LT(0, segid);
-	/* A 2 MiB aligned place to attach at (MAP_FIXED replaces it). */
-	at = xt_map(2 * HUGE, PROT_NONE, MAP_PRIVATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, at);
-	at = (char *)(((uintptr_t)at + HUGE - 1) & ~(HUGE - 1));
-	addr.apid = xpmem_get(segid, XPMEM_RDWR, XPMEM_PERMIT_MODE, NULL);
-	ASSERT_LT(0, addr.apid);
-	addr.offset = 0;
-	p = xpmem_attach(addr, HUGE, at);
-	ASSERT_EQ(at, p);
+	p = xt_export_attach_2mib(src, &segid);
+	ASSERT_NE((void *)-1, p);
 
 	faults = xt_stat("faults");
 	pages = xt_stat("fault_pages");
@@ -133,26 +146,17 @@ TEST(fault_on_anon_hole_fills_its_64_page_block)
 {
 	const long block = 64;
 	long pg = (long)xt_pg();
-	struct xpmem_addr addr;
 	long long faults, pages;
 	xpmem_segid_t segid;
-	char *raw, *src, *p, *at, rss[64];
+	char *raw, *src, *p, rss[64];
 
 	ASSERT_LE(0, xt_stat("faults"));
 	raw = xt_map(2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, raw);
 	src = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
 	ASSERT_EQ(0, madvise(src, HUGE, MADV_NOHUGEPAGE));
-	segid = xpmem_make(src, HUGE, XPMEM_PERMIT_MODE, XT_MODE(0600));
-	ASSERT_LT(0, segid);
-	at = xt_map(2 * HUGE, PROT_NONE, MAP_PRIVATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, at);
-	at = (char *)(((uintptr_t)at + HUGE - 1) & ~(HUGE - 1));
-	addr.apid = xpmem_get(segid, XPMEM_RDWR, XPMEM_PERMIT_MODE, NULL);
-	ASSERT_LT(0, addr.apid);
-	addr.offset = 0;
-	p = xpmem_attach(addr, HUGE, at);
-	ASSERT_EQ(at, p);
+	p = xt_export_attach_2mib(src, &segid);
+	ASSERT_NE((void *)-1, p);
 
 	faults = xt_stat("faults");
 	pages = xt_stat("fault_pages");
