@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/huge_mm.h>
+#include <linux/lockdep.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
@@ -305,6 +306,8 @@ static void xpmem_check_abi(void)
 	BUILD_BUG_ON(XPMEM_CURRENT_VERSION <= 0);
 }
 
+static struct lock_class_key xpmem_i_mmap_key;
+
 static int __init xpmem_init(void)
 {
 	int ret;
@@ -322,6 +325,13 @@ static int __init xpmem_init(void)
 		goto err_unmount;
 	}
 	xpmem_mapping = xpmem_inode->i_mapping;
+	/*
+	 * Our i_mmap_rwsem is taken inside invalidations (the zap), and no
+	 * anon_vma lock is ever taken under it (attachment VMAs have none).
+	 * A class of its own keeps lockdep from chaining it with the
+	 * i_mmap_rwsem of ordinary files, which nests outside anon_vma locks.
+	 */
+	lockdep_set_class(&xpmem_mapping->i_mmap_rwsem, &xpmem_i_mmap_key);
 
 	xpmem_debugfs_init();
 	/* Last: /dev/xpmem appears only once everything behind it works. */

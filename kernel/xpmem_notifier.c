@@ -112,9 +112,27 @@ static void xpmem_att_zap(struct xpmem_att *att, unsigned long src_start,
 		return;
 	first = att->pgoff + ((src_start - att->src_start) >> PAGE_SHIFT);
 
+	/*
+	 * The zap takes our i_mmap_rwsem and then starts an invalidation of
+	 * the importer's mm; called from xpmem_mn_invalidate(), it does so
+	 * inside an invalidation of the exporter's. Lockdep models every
+	 * invalidation as one lock (__mmu_notifier_invalidate_range_start_map,
+	 * taken exclusively, not exported, so no nesting annotation is
+	 * possible) and reports recursive locking, and a cycle with the
+	 * i_mmap_rwsem the zap holds. Neither can deadlock: invalidations
+	 * never wait for one another (only mmu_interval_read_begin() and
+	 * notifier removal wait for them, never from a callback), the nested
+	 * xpmem callbacks return at once (xpmem_zapping()), so it goes one
+	 * level deep, and the rwsem is only read here. Hence lockdep is off
+	 * for the zap itself; xpmem_mn_invalidate() still orders the rwsem
+	 * after the locks an invalidation holds (might_lock_read()). The
+	 * kernel's own virtio_mem driver does the same for its false positive.
+	 */
 	xpmem_zap_begin(&z);
+	lockdep_off();
 	unmap_mapping_pages(xpmem_mapping, first,
 			    (src_end - src_start) >> PAGE_SHIFT, false);
+	lockdep_on();
 	xpmem_zap_end(&z);
 	xpmem_stat_add(XPMEM_STAT_ZAPS, 1);
 	xpmem_stat_add(XPMEM_STAT_ZAP_PAGES, (src_end - src_start) >> PAGE_SHIFT);
@@ -193,27 +211,9 @@ static bool xpmem_mn_invalidate(struct mmu_interval_notifier *mni,
 		att->dead = true;
 	mutex_unlock(&att->lock);
 
-	/*
-	 * The zap starts an invalidation of the importer's mm inside this one
-	 * of the exporter's. Lockdep models every invalidation as one lock
-	 * (__mmu_notifier_invalidate_range_start_map, taken exclusively and
-	 * not exported, so it cannot be annotated as nested), and reports the
-	 * nesting as recursive locking. It cannot deadlock: the nested call
-	 * is for another mm (or, for a self-attachment, the same one, whose
-	 * invalidations may overlap anyway); invalidations never wait for one
-	 * another (only mmu_interval_read_begin() and notifier removal wait
-	 * for them, never from a callback); and the nested xpmem callbacks
-	 * return at once (xpmem_zapping()), so it goes one level deep. Hence
-	 * lockdep is off for this zap only. The lock we take here is still
-	 * ordered against the locks this invalidation holds (might_lock_read()),
-	 * and the same zap outside a callback (xpmem_att_kill()) is checked
-	 * in full. The kernel's own virtio_mem driver does the same for its
-	 * false positive.
-	 */
+	/* (see xpmem_att_zap() for why the zap runs without lockdep) */
 	might_lock_read(&xpmem_mapping->i_mmap_rwsem);
-	lockdep_off();
 	xpmem_att_zap(att, range->start, range->end);
-	lockdep_on();
 	return true;
 }
 
