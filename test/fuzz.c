@@ -669,11 +669,9 @@ static void proc_main(int i)
 int main(void)
 {
 	uint64_t seed, secs, last[MAXF][3] = { { 0 } }, total = 0;
-	long long segs = -1, perms = -1, atts = -1;
 	double now, end, moved[MAXF], hang_secs, deadline;
-	const char *why = "";
 	pid_t pids[MAXF];
-	int i, j, n, status, hangs = 0, bad = 0, left, stats_ok, stuck;
+	int i, j, n, status, hangs = 0, bad = 0, left, stuck;
 	struct xs_tap tap;
 
 	pg = sysconf(_SC_PAGESIZE);
@@ -786,21 +784,7 @@ int main(void)
 	xs_tap_begin(&tap, "no_call_hangs");
 	xs_tap_end(&tap, "no_call_hangs", !hangs && !left);
 
-	xs_tap_begin(&tap, "no_objects_left");
-	deadline = xs_now() + 30;
-	do {
-		stats_ok = xs_stats(&segs, &perms, &atts, &why) == 0;
-		if (stats_ok && !segs && !perms && !atts)
-			break;
-		poll(NULL, 0, 100);
-	} while (xs_now() < deadline);
-	if (!stats_ok)
-		xs_say("# FAIL: %s\n", why);
-	else
-		xs_say("# %s: segments %lld, permits %lld, attachments %lld\n",
-		       XS_STATS, segs, perms, atts);
-	xs_tap_end(&tap, "no_objects_left",
-		   stats_ok && !segs && !perms && !atts);
+	xs_tap_no_objects_left(&tap);
 	xs_say("# seed %" PRIu64 " (repeat with FUZZ_SEED=%" PRIu64 ")\n",
 	       seed, seed);
 	return xs_tap_done(&tap);

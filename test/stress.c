@@ -1641,12 +1641,10 @@ static int live_kids(void)
 int main(void)
 {
 	uint64_t seed, secs, sum[N_COUNT] = { 0 }, fails = 0, lo_fails = 0;
-	long long segs = -1, nperms = -1, natts = -1;
-	const char *why = "";
 	double now, end, next_kill, deadline;
 	struct xs_tap tap;
 	struct xs_rng r;
-	int c, j, nw, ok, stats_ok;
+	int c, j, nw, ok;
 
 	pg = sysconf(_SC_PAGESIZE);
 	seed = xs_seed("STRESS_SEED");
@@ -1764,21 +1762,7 @@ int main(void)
 	xs_tap_end(&tap, "all_processes_exit", ok);
 
 	/* Nothing may be left once every process is gone. */
-	xs_tap_begin(&tap, "no_objects_left");
-	deadline = xs_now() + 30;
-	do {
-		stats_ok = xs_stats(&segs, &nperms, &natts, &why) == 0;
-		if (stats_ok && !segs && !nperms && !natts)
-			break;
-		poll(NULL, 0, 100);
-	} while (xs_now() < deadline);
-	if (!stats_ok)
-		xs_say("# FAIL: %s\n", why);
-	else
-		xs_say("# %s: segments %lld, permits %lld, attachments %lld\n",
-		       XS_STATS, segs, nperms, natts);
-	xs_tap_end(&tap, "no_objects_left",
-		   stats_ok && !segs && !nperms && !natts);
+	xs_tap_no_objects_left(&tap);
 	xs_say("# seed %" PRIu64 " (repeat with STRESS_SEED=%" PRIu64 ")\n",
 	       seed, seed);
 	return xs_tap_done(&tap);

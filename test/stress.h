@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,32 @@ static inline int xs_stats(long long *segs, long long *perms, long long *atts,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * TAP case "no_objects_left": once every process is gone, the module's
+ * gauges must fall to zero within 30 s (deferred teardown may lag).
+ */
+static inline void xs_tap_no_objects_left(struct xs_tap *tap)
+{
+	long long segs = -1, perms = -1, atts = -1;
+	const char *why = "";
+	double deadline = xs_now() + 30;
+	int ok;
+
+	xs_tap_begin(tap, "no_objects_left");
+	do {
+		ok = xs_stats(&segs, &perms, &atts, &why) == 0;
+		if (ok && !segs && !perms && !atts)
+			break;
+		poll(NULL, 0, 100);
+	} while (xs_now() < deadline);
+	if (!ok)
+		xs_say("# FAIL: %s\n", why);
+	else
+		xs_say("# %s: segments %lld, permits %lld, attachments %lld\n",
+		       XS_STATS, segs, perms, atts);
+	xs_tap_end(tap, "no_objects_left", ok && !segs && !perms && !atts);
 }
 
 /* Print one small /proc file, each line prefixed. */
