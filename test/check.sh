@@ -9,12 +9,15 @@
 # timeout, kernel log damage).
 #   check.sh KERNEL...      e.g. check.sh 6.1 6.12
 # Run 'make all' first: this script builds nothing.
+# The guests boot with two emulated NUMA nodes (numa=fake=2) so that the
+# page-migration test (mm_events: move_pages) has somewhere to move pages.
 
 set -u
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(dirname -- "$HERE")
 GUEST_TIMEOUT=1500
+GUEST_APPEND="numa=fake=2"
 
 if [ $# -eq 0 ]; then
 	echo "usage: $0 KERNEL...   (e.g. $0 6.1 6.12)" >&2
@@ -41,7 +44,7 @@ for k in "$@"; do
 	fi
 	log=$(mktemp "${TMPDIR:-/tmp}/xpmem-check-$k.XXXXXX")
 	bash "$ROOT/test/vm/run_guest.sh" --kernel "$k" \
-		--timeout "$GUEST_TIMEOUT" -- \
+		--timeout "$GUEST_TIMEOUT" --append "$GUEST_APPEND" -- \
 		bash "$ROOT/test/run_tests.sh" "$ko" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	# The suite's own summary line (the serial console adds \r).
