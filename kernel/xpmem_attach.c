@@ -340,7 +340,7 @@ int xpmem_att_attach(struct xpmem_proc *proc, struct file *file,
 		goto out_put_ap;
 	}
 
-	err = xa_insert(&xpmem_pending, att->pgoff, att, GFP_KERNEL);
+	err = xa_insert(&xpmem_pending, att->pgoff, att, GFP_KERNEL_ACCOUNT);
 	if (err)
 		goto out_put_att;
 	prot = PROT_READ | (att->writable ? PROT_WRITE : 0);

@@ -67,7 +67,7 @@ struct xpmem_proc *xpmem_proc_open(struct mm_struct *mm)
 	INIT_LIST_HEAD(&proc->segs);
 	INIT_LIST_HEAD(&proc->aps);
 	ret = xa_err(xa_store(&xpmem_procs, (unsigned long)mm, proc,
-			      GFP_KERNEL));
+			      GFP_KERNEL_ACCOUNT));
 	if (ret) {
 		kfree(proc);
 		proc = ERR_PTR(ret);
