@@ -9,35 +9,8 @@
  */
 #include "xpmem_test.h"
 
-#include <sys/mount.h>
-
 #define MIB		(1UL << 20)
 #define HUGE		(2 * MIB)
-
-/* A counter of the module, or -1 if it cannot be read. */
-static long long xt_stat(const char *name)
-{
-	static const char *path = "/sys/kernel/debug/xpmem/stats";
-	char key[64];
-	long long val;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f) {
-		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
-		f = fopen(path, "r");
-		if (!f)
-			return -1;
-	}
-	while (fscanf(f, "%63s %lld", key, &val) == 2) {
-		if (!strcmp(key, name)) {
-			fclose(f);
-			return val;
-		}
-	}
-	fclose(f);
-	return -1;
-}
 
 /* A module parameter as a number (Y/N as 1/0), or -1. */
 static long xt_param(const char *name)

@@ -26,7 +26,7 @@ else
 	LOG_DIR=${XT_LOG_DIR:-/tmp/xpmem-test-logs}
 fi
 ALL_TESTS=(abi seg perm attach coherence sources lifetime fork lib hpc_abi
-	fault mm_events fuzz)
+	fault mm_events limits fuzz)
 # The kernel log patterns are shared with the guest harness (test/vm/).
 PATTERNS=$HERE/vm/log_patterns
 export PATH=$PATH:/usr/sbin:/sbin

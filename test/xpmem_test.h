@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -851,6 +852,41 @@ static inline long xt_file_bad(int fd, size_t len, unsigned int seed)
 		ret = xt_bad(tmp, len, seed);
 	free(tmp);
 	return ret;
+}
+
+/* ------------------------------------------------------- counters */
+
+/*
+ * The value of @key in a file of "key value" lines (debugfs stats, a
+ * cgroup's memory.events), or -1 if the file or key is missing.
+ */
+static inline long long xt_keyed(const char *path, const char *key)
+{
+	char k[64];
+	long long val, ret = -1;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", k, &val) == 2) {
+		if (!strcmp(k, key)) {
+			ret = val;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+#define XT_STATS	"/sys/kernel/debug/xpmem/stats"
+
+/* A counter of the module (mounting debugfs if needed), or -1. */
+static inline long long xt_stat(const char *name)
+{
+	if (access(XT_STATS, R_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	return xt_keyed(XT_STATS, name);
 }
 
 #define XT_HPAGE	(2UL << 20)	/* PMD size on x86_64 and arm64 (4K) */

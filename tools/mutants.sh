@@ -14,6 +14,8 @@
 # Mutants (default: nozap noseq):
 #   nozap        the invalidation callback does not zap importer PTEs
 #   noseq        the fault installs PTEs without mmu_interval_read_retry()
+#   noaccount    nothing the driver allocates is charged to a memory cgroup
+#                (caught by the limits tests: --tests limits)
 #   nowrprotect  importer PTEs are writable even where the exporter's is not
 #                (importers then write the shared zero page: the guest falls
 #                apart and runs into --timeout, so it is not run by default)
@@ -28,7 +30,7 @@ set -u
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 MUT_DIR=$ROOT/build/mutants
-ALL_MUTANTS=(nozap noseq nowrprotect none)
+ALL_MUTANTS=(nozap noseq noaccount nowrprotect none)
 DEFAULT_MUTANTS=(nozap noseq)
 kernels=()
 rev=
@@ -41,7 +43,7 @@ die() {
 }
 
 usage() {
-	sed -n '4,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -101,6 +103,14 @@ apply_mutant() {
 		mutate "$src/xpmem_fault.c" \
 			$'\t\tif (!mmu_interval_read_retry(range->notifier,' \
 			$'\t\tif (1 || !mmu_interval_read_retry(range->notifier,'
+		;;
+	noaccount)
+		grep -q GFP_KERNEL_ACCOUNT "$src"/*.c || {
+			echo "mutants.sh: error: mutant $name: no GFP_KERNEL_ACCOUNT" \
+				"left in kernel/: update this mutant in $0." >&2
+			return 1
+		}
+		sed -i 's/GFP_KERNEL_ACCOUNT/GFP_KERNEL/g' "$src"/*.c
 		;;
 	nowrprotect)
 		mutate "$src/xpmem_fault.c" \
