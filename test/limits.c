@@ -73,7 +73,8 @@ FIXTURE_SETUP(cg)
 	self->why = NULL;
 	if (access(CG_ROOT "/cgroup.controllers", F_OK) &&
 	    mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL)) {
-		self->why = "cannot mount cgroup2 at " CG_ROOT;
+		self->why = "cannot mount cgroup2 at " CG_ROOT
+			    " (a kernel without cgroups?)";
 		return;
 	}
 	f = fopen(CG_ROOT "/cgroup.controllers", "r");

@@ -4,10 +4,12 @@
 # Scan kernel logs (a guest's console.log, a dmesg dump) for signs of kernel
 # trouble: oopses, BUG/WARNING, lockups, hung tasks, memory corruption... The
 # patterns are in log_patterns beside this script (one place, shared with
-# other runners). Prints each offending line as FILE:LINE: TEXT.
+# other runners), with the known reports of the kernel under test that are
+# not counted ('!' lines there). Prints each offending line as
+# FILE:LINE: TEXT.
 #   scan_log.sh FILE...      exit 0: clean, 1: problems found, 2: usage/IO error
 #   scan_log.sh -            read standard input (e.g. dmesg | scan_log.sh -)
-#   scan_log.sh --patterns   print the patterns, comments stripped
+#   scan_log.sh --patterns   print the patterns, comments and exceptions stripped
 
 set -euo pipefail
 # shellcheck source=vm_common.sh
@@ -20,7 +22,12 @@ patterns() {
 		printf '%s: error: cannot read %s\n' "$VM_PROG" "$PATTERNS_FILE" >&2
 		exit 2
 	}
-	grep -v -e '^#' -e '^[[:space:]]*$' "$PATTERNS_FILE"
+	grep -v -e '^#' -e '^!' -e '^[[:space:]]*$' "$PATTERNS_FILE"
+}
+
+# The exceptions, without their '!'; a pattern that matches nothing if none.
+exceptions() {
+	sed -n 's/^!//p' "$PATTERNS_FILE" | grep . || echo '^$.'
 }
 
 usage() {
@@ -38,6 +45,7 @@ case $1 in
 esac
 
 pats=$(patterns)
+excs=$(exceptions)
 found=0
 for f in "$@"; do
 	if [ "$f" != - ] && [ ! -r "$f" ]; then
@@ -49,7 +57,8 @@ for f in "$@"; do
 		name=stdin src=/dev/stdin
 	fi
 	# Serial consoles end lines with \r\n; drop the \r before matching.
-	if hits=$(tr -d '\r' <"$src" | grep -n -E -e "$pats"); then
+	if hits=$(tr -d '\r' <"$src" | grep -n -E -e "$pats" |
+		grep -v -E -e "$excs"); then
 		found=1
 		while IFS= read -r line; do
 			printf '%s:%s\n' "$name" "$line"
