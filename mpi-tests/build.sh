@@ -17,8 +17,9 @@
 #   {mpich,openmpi}/   our test programs and MPICH's test/mpi pt2pt suite,
 #                      built with each MPI's compiler wrapper
 #
-# Usage: build.sh [ucx|vader|tests|all]   (default: all). Needs root once for
-# test/vm/setup_host.sh mpi (packages and the deb-src entry).
+# Usage: build.sh [ucx|vader|programs|suite|base|all]   (default: all; base
+# is all but MPICH's suite, whose configure is the slow part). Needs root
+# once for test/vm/setup_host.sh mpi (packages and the deb-src entry).
 
 set -euo pipefail
 
@@ -282,19 +283,25 @@ install_lib
 case $what in
 ucx) build_ucx ;;
 vader) build_vader ;;
-tests)
+programs)
 	for m in mpich openmpi; do
 		build_programs "$m"
+	done
+	;;
+suite)
+	for m in mpich openmpi; do
 		build_suite "$m"
 	done
 	;;
-all)
+base | all)
 	build_ucx
 	build_vader
 	for m in mpich openmpi; do
 		build_programs "$m"
-		build_suite "$m"
+		if [ "$what" = all ]; then
+			build_suite "$m"
+		fi
 	done
 	;;
-*) die "unknown step '$what'" "steps: ucx, vader, tests, all" "e.g. bash $PROG all" ;;
+*) die "unknown step '$what'" "steps: ucx, vader, programs, suite, base, all" "e.g. bash $PROG all" ;;
 esac

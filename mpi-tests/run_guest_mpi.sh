@@ -6,12 +6,13 @@
 # built under build/mpi/, as root in a throw-away test guest:
 #
 #   1. fallback    module NOT loaded: libxpmem fails cleanly, UCX drops its
-#                  xpmem transport and vader falls back to CMA; both MPIs
-#                  still pass p2p_conformance --quick
+#                  xpmem transport and vader falls back to CMA; all three
+#                  paths still pass p2p_conformance --quick
 #   2. conformance module loaded: p2p_conformance (8 ranks) over
-#                  MPICH -> UCX -> xpmem and Open MPI vader (single copy
-#                  xpmem), with the module's counters proving xpmem carried
-#                  it, and the same over CMA with the counters flat
+#                  MPICH -> UCX -> xpmem, Open MPI vader (single copy
+#                  xpmem) and Open MPI -> pml ucx -> xpmem, with the
+#                  module's counters proving xpmem carried it, and the same
+#                  over CMA with the counters flat
 #   3. suite       MPICH's test/mpi pt2pt suite over both MPIs (xpmem)
 #   4. pingpong    1 KiB .. 64 MiB, xpmem vs CMA vs the stock Debian stack,
 #                  for each MPI, as ratios
@@ -78,6 +79,10 @@ mkdir -p "$OUT" || exit 2
 #   mpich-cma      the same, UCX_TLS without xpmem (sysv/posix FIFOs + CMA)
 #   mpich-stock    Debian's MPICH on Debian's own UCX (no xpmem in it)
 #   openmpi-xpmem  Debian's Open MPI, ob1 + our vader, single copy = xpmem
+#   openmpi-ucx    Debian's Open MPI, pml ucx on our UCX (xpmem wins);
+#                  Open MPI 4.1 only picks pml ucx by itself where there is
+#                  an InfiniBand/GPU transport (pml_ucx_tls, pml_ucx_devices),
+#                  so both are set to "any"
 #   openmpi-cma    the same, single copy = CMA
 #   openmpi-stock  Debian's Open MPI with Debian's own vader (CMA)
 cfg_env() {
@@ -97,6 +102,11 @@ cfg_env() {
 		echo "${ompi[*]} LD_LIBRARY_PATH=$B/prefix/lib" \
 			"OMPI_MCA_mca_base_component_path=$B/ompi-mca:$OMPI_MCA_DIR" \
 			"OMPI_MCA_btl_vader_single_copy_mechanism=cma"
+		;;
+	openmpi-ucx)
+		echo "${ompi[*]/OMPI_MCA_pml=ob1/OMPI_MCA_pml=ucx}" \
+			"OMPI_MCA_pml_ucx_tls=any OMPI_MCA_pml_ucx_devices=any" \
+			"LD_LIBRARY_PATH=$B/ucx/lib:$B/prefix/lib"
 		;;
 	openmpi-stock) echo "${ompi[*]}" ;;
 	esac
@@ -222,6 +232,12 @@ step_fallback() {
 	else
 		fail "fallback: MPICH -> UCX without the module, see $log"
 	fi
+	log=$OUT/fallback-openmpi-ucx.log
+	if run_mpi openmpi-ucx "$log" 600 4 "$B/openmpi/p2p_conformance" --quick; then
+		pass "fallback: Open MPI -> pml ucx without the module: p2p_conformance --quick passes"
+	else
+		fail "fallback: Open MPI -> pml ucx without the module, see $log"
+	fi
 	log=$OUT/fallback-openmpi.log
 	if run_mpi openmpi-xpmem "$log" 600 4 "$B/openmpi/p2p_conformance" --quick; then
 		if grep -q 'Could not generate an xpmem segment id' "$log"; then
@@ -258,6 +274,7 @@ step_conformance() {
 	fi
 	counted mpich-xpmem rise conformance-mpich-xpmem 1500 "$NP" "$B/mpich/p2p_conformance"
 	counted openmpi-xpmem rise conformance-openmpi-xpmem 1500 "$NP" "$B/openmpi/p2p_conformance"
+	counted openmpi-ucx rise conformance-openmpi-ucx 1500 "$NP" "$B/openmpi/p2p_conformance"
 	counted mpich-cma flat conformance-mpich-cma 1500 "$NP" "$B/mpich/p2p_conformance" --quick
 	counted openmpi-cma flat conformance-openmpi-cma 1500 "$NP" "$B/openmpi/p2p_conformance" --quick
 }

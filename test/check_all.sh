@@ -7,17 +7,21 @@
 #   suite     the test suite on each kernel (test/check.sh)
 #   stress    the concurrency stress test and the ioctl fuzzer on each
 #             kernel (test/run_stress.sh; CHECK_STRESS_SECONDS, default 300)
+#   mpi       Debian's MPICH and Open MPI over xpmem on each kernel: the
+#             fallback and conformance steps of mpi-tests/mpi_check.sh
+#             (CHECK_MPI_STEPS; MPICH's suite and the ping-pong table are
+#             left to `make mpi-check`, which takes over an hour)
 #   packages  build the .deb/.rpm, install, boot and remove them on each
 #             kernel (packaging/test/package_check.sh)
 #   check_all.sh KERNEL...          e.g. check_all.sh 6.1 6.12
-# CHECK_LANES (default "lint suite stress packages") picks lanes.
+# CHECK_LANES (default "lint suite stress mpi packages") picks lanes.
 # Exit status 0 only if every lane passed.
 
 set -u
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(dirname -- "$HERE")
-LANES=${CHECK_LANES:-lint suite stress packages}
+LANES=${CHECK_LANES:-lint suite stress mpi packages}
 
 if [ $# -eq 0 ]; then
 	echo "usage: $0 KERNEL...   (e.g. $0 6.1 6.12)" >&2
@@ -68,11 +72,15 @@ for l in $LANES; do
 	stress)
 		lane stress env STRESS_SECONDS="${CHECK_STRESS_SECONDS:-300}" \
 			bash "$ROOT/test/run_stress.sh" "$@" ;;
+	mpi)
+		# shellcheck disable=SC2086 # CHECK_MPI_STEPS is a list of words
+		lane mpi bash "$ROOT/mpi-tests/mpi_check.sh" "$@" -- \
+			${CHECK_MPI_STEPS:-fallback conformance} ;;
 	packages)
 		lane packages bash "$ROOT/packaging/test/package_check.sh" "$@" ;;
 	*)
 		echo "$0: unknown lane '$l' in CHECK_LANES" \
-			"(lint suite stress packages)" >&2
+			"(lint suite stress mpi packages)" >&2
 		exit 2 ;;
 	esac
 done
