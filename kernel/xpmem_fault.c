@@ -260,9 +260,21 @@ static bool xpmem_plain_page(struct page *page)
 		(PageAnon(page) || page_folio(page)->mapping));
 }
 
-static bool xpmem_install_write(struct xpmem_install *in, unsigned long hpfn)
+/*
+ * Whether to map the exporter's page @hpfn writable in @vma (see the top of
+ * this file). If so, dirty the page now: the dirty bit of our entry is
+ * never seen by the exporter's reclaim or writeback, so a clean page (e.g.
+ * after MADV_FREE) would otherwise be dropped with the importer's writes,
+ * where the exporter's own writable entry would have dirtied it. The
+ * sequence check guarantees the exporter still maps the page.
+ */
+static bool xpmem_map_write(struct vm_area_struct *vma, unsigned long hpfn)
 {
-	return (hpfn & HMM_PFN_WRITE) && (in->vma->vm_flags & VM_WRITE);
+	bool write = (hpfn & HMM_PFN_WRITE) && (vma->vm_flags & VM_WRITE);
+
+	if (write)
+		folio_mark_dirty(page_folio(hmm_pfn_to_page(hpfn)));
+	return write;
 }
 
 /*
@@ -285,16 +297,7 @@ static int xpmem_install_pte(pte_t *pte, unsigned long addr, void *data)
 		in->other++;
 		return 0;
 	}
-	/*
-	 * Our PTE's dirty bit is never seen by the exporter's reclaim or
-	 * writeback: dirty the page now, as the exporter's own writable PTE
-	 * would have (a clean one, e.g. after MADV_FREE, would otherwise be
-	 * dropped with the importer's writes). The sequence check guarantees
-	 * the exporter still maps it.
-	 */
-	write = xpmem_install_write(in, hpfn);
-	if (write)
-		folio_mark_dirty(page_folio(page));
+	write = xpmem_map_write(in->vma, hpfn);
 	set_pte_at(in->vma->vm_mm, addr, pte,
 		   pte_mkspecial(pfn_pte(page_to_pfn(page),
 					 write ? in->rw : in->ro)));
@@ -333,9 +336,7 @@ static unsigned long xpmem_install(struct vm_area_struct *vma,
 		page = hmm_pfn_to_page(hpfn);
 		if (xpmem_plain_page(page))
 			continue;
-		write = xpmem_install_write(&in, hpfn);
-		if (write)	/* see xpmem_install_pte() */
-			folio_mark_dirty(page_folio(page));
+		write = xpmem_map_write(vma, hpfn);
 		/* Only fails if a racing fault mapped it first: fine. */
 		vmf_insert_pfn_prot(vma, start + (i << PAGE_SHIFT),
 				    page_to_pfn(page), write ? in.rw : in.ro);
@@ -503,12 +504,9 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	pfn = page_to_pfn(hmm_pfn_to_page(hpfn));
 	ret = VM_FAULT_FALLBACK;
 	if ((hpfn & HMM_PFN_VALID) && hmm_pfn_to_map_order(hpfn) >= PMD_ORDER &&
-	    IS_ALIGNED(pfn, PTRS_PER_PMD)) {
-		write = (hpfn & HMM_PFN_WRITE) && (vma->vm_flags & VM_WRITE);
-		if (write)	/* see xpmem_install() */
-			folio_mark_dirty(page_folio(hmm_pfn_to_page(hpfn)));
-		ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn), write);
-	}
+	    IS_ALIGNED(pfn, PTRS_PER_PMD))
+		ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn),
+					 xpmem_map_write(vma, hpfn));
 	xpmem_resolve_done(att);
 	/* A fallback is counted by the 4 KiB fault that follows. */
 	if (ret == VM_FAULT_NOPAGE) {
