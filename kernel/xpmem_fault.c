@@ -451,14 +451,50 @@ vm_fault_t xpmem_vm_pfn_mkwrite(struct vm_fault *vmf)
 }
 
 #if XPMEM_HUGE_PMD
+/*
+ * Install our PMD for @pfn at the fault, writable if @write.
+ * vmf_insert_pfn_pmd() warns when asked for a writable entry where there
+ * is a page table (another thread's fault fell back and made one), so the
+ * entry goes in read-only and is then made writable only if it is ours. An
+ * entry of ours stays while we hold att->lock with a valid sequence: the
+ * invalidation callback and xpmem_att_kill() zap only after taking
+ * att->lock, the importer's munmap, mprotect or split hold its mmap_lock
+ * for writing, and ->pfn_mkwrite zaps a PTE, never a huge entry.
+ *
+ * Return: VM_FAULT_NOPAGE if our entry is there, VM_FAULT_FALLBACK if a
+ * page table is, or an error of the insert.
+ */
+static vm_fault_t xpmem_insert_huge(struct vm_fault *vmf, unsigned long pfn,
+				    bool write)
+{
+	pfn_t pfnt = pfn_to_pfn_t(pfn);
+	vm_fault_t ret;
+	pmd_t pmd;
+
+	ret = vmf_insert_pfn_pmd(vmf, pfnt, false);
+	if (ret != VM_FAULT_NOPAGE)
+		return ret;
+	pmd = pmdp_get(vmf->pmd);
+	if (!pmd_leaf(pmd) || pmd_pfn(pmd) != pfn)
+		return VM_FAULT_FALLBACK;
+	return write ? vmf_insert_pfn_pmd(vmf, pfnt, true) : ret;
+}
+
 /**
  * xpmem_vm_huge_fault() - map a whole PMD of an attachment at once
- * @vmf: the fault; the PMD at vmf->address is empty
+ * @vmf: the fault; the PMD at vmf->address is empty, or ours and read-only
+ *	for a write
  * @order: PMD_ORDER (or larger: not handled here)
  *
  * Succeeds when the 2 MiB around the fault lie inside the VMA, the exporter
  * maps the matching (equally aligned: see xpmem_att_create()) 2 MiB with
  * one huge page, and so can we. Anything else falls back to 4 KiB pages.
+ *
+ * Looks up only the aligned XPMEM_FILL_PAGES pages around the faulting one:
+ * hmm reports with each pfn the order of the exporter's entry that maps it,
+ * and the sequence check covers the whole attachment. The lookup faults in
+ * what the access needs exactly as a 4 KiB fault would (filling anonymous
+ * holes, which may give the exporter a THP), so a fallback changes nothing.
  *
  * Context: as xpmem_vm_fault().
  * Return: VM_FAULT_NOPAGE, VM_FAULT_FALLBACK, or as xpmem_vm_fault().
@@ -467,7 +503,11 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct xpmem_att *att = vma->vm_private_data;
-	unsigned long haddr = vmf->address & PMD_MASK;
+	unsigned long size = PAGE_SIZE << order;
+	unsigned long haddr = ALIGN_DOWN(vmf->address, size);
+	unsigned long addr = vmf->address & PAGE_MASK;
+	unsigned long start = ALIGN_DOWN(addr, XPMEM_FILL_PAGES * PAGE_SIZE);
+	unsigned long idx = (addr - start) >> PAGE_SHIFT;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	struct hmm_range range = {
 		.notifier = &att->mni,
@@ -475,8 +515,9 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	unsigned long hpfn, pfn;
 	vm_fault_t ret;
 
-	if (order != PMD_ORDER || haddr < vma->vm_start ||
-	    haddr + PMD_SIZE > vma->vm_end)
+	if (order != PMD_ORDER)
+		return VM_FAULT_FALLBACK;
+	if (haddr < vma->vm_start || haddr + size > vma->vm_end)
 		return VM_FAULT_FALLBACK;
 	if (vmf->flags & FAULT_FLAG_VMA_LOCK) {
 		release_fault_lock(vmf);
@@ -484,29 +525,28 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	}
 	if (READ_ONCE(att->dead))
 		return VM_FAULT_SIGBUS;
-
-	range.start = xpmem_src_addr(vma, att, haddr);
-	range.end = range.start + PMD_SIZE;
-	if (range.start & ~PMD_MASK)
+	if (!IS_ALIGNED(xpmem_src_addr(vma, att, haddr), size))
 		return VM_FAULT_FALLBACK;
-	range.hmm_pfns = kmalloc_array(PTRS_PER_PMD, sizeof(unsigned long),
+
+	range.start = xpmem_src_addr(vma, att, start);
+	range.end = range.start + XPMEM_FILL_PAGES * PAGE_SIZE;
+	range.hmm_pfns = kmalloc_array(XPMEM_FILL_PAGES, sizeof(unsigned long),
 				       GFP_KERNEL);
 	if (!range.hmm_pfns)
 		return VM_FAULT_OOM;
-
-	/* Filling anonymous holes may give the exporter a THP here. */
-	ret = xpmem_resolve(vmf, att, &range,
-			    (vmf->address - haddr) >> PAGE_SHIFT, write, true);
+	ret = xpmem_resolve(vmf, att, &range, idx, write, true);
 	if (ret)
 		goto out;
-	/* hmm reports the order of the exporter's mapping with each pfn. */
-	hpfn = range.hmm_pfns[0];
-	pfn = page_to_pfn(hmm_pfn_to_page(hpfn));
+	hpfn = range.hmm_pfns[idx];
 	ret = VM_FAULT_FALLBACK;
-	if ((hpfn & HMM_PFN_VALID) && hmm_pfn_to_map_order(hpfn) >= PMD_ORDER &&
-	    IS_ALIGNED(pfn, PTRS_PER_PMD))
-		ret = vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn),
-					 xpmem_map_write(vma, hpfn));
+	if ((hpfn & HMM_PFN_VALID) && hmm_pfn_to_map_order(hpfn) >= order) {
+		/* The first pfn of the block: the exporter's must be aligned. */
+		pfn = page_to_pfn(hmm_pfn_to_page(hpfn)) -
+		      ((addr - haddr) >> PAGE_SHIFT);
+		if (IS_ALIGNED(pfn, 1UL << order))
+			ret = xpmem_insert_huge(vmf, pfn,
+						xpmem_map_write(vma, hpfn));
+	}
 	xpmem_resolve_done(att);
 	/* A fallback is counted by the 4 KiB fault that follows. */
 	if (ret == VM_FAULT_NOPAGE) {
