@@ -11,6 +11,7 @@
  * signal for it.
  */
 #include <linux/mm.h>
+#include <linux/huge_mm.h>	/* after mm.h on 6.1 */
 #include <linux/mman.h>
 #include <linux/rbtree.h>
 #include <linux/sched/mm.h>
@@ -411,6 +412,49 @@ int xpmem_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+/* Is @pgoff the pending attachment of current's xpmem_att_attach()? */
+static bool xpmem_pending_mine(pgoff_t pgoff)
+{
+	struct xpmem_att *att;
+	bool mine;
+
+	/* The entry, if there, holds a reference: att is alive under the lock. */
+	xa_lock(&xpmem_pending);
+	att = xa_load(&xpmem_pending, pgoff);
+	mine = att && att->attacher == current;
+	xa_unlock(&xpmem_pending);
+	return mine;
+}
+
+/**
+ * xpmem_get_unmapped_area() - ->get_unmapped_area of /dev/xpmem
+ * @file: the /dev/xpmem file
+ * @addr: wanted address (with MAP_FIXED: the address), or 0
+ * @len: length in bytes
+ * @pgoff: page offset: the attachment's (xpmem_att.pgoff)
+ * @flags: MAP_* flags
+ *
+ * thp_get_unmapped_area() places the attachment with the same offset in a
+ * 2 MiB block as its page offset, and so as its source (xpmem_att_create()):
+ * importer and exporter huge pages then line up.
+ *
+ * Only xpmem_att_attach() maps /dev/xpmem; everything else, in particular
+ * mremap() moving an attachment, is refused here, before anything has
+ * changed. (Refusing later, in ->mremap(), means that the core mm first
+ * moves the page tables and then moves them back.)
+ *
+ * Context: current->mm's mmap_lock held for writing.
+ * Return: the address, or -EINVAL, -ENOMEM.
+ */
+unsigned long xpmem_get_unmapped_area(struct file *file, unsigned long addr,
+				      unsigned long len, unsigned long pgoff,
+				      unsigned long flags)
+{
+	if (!xpmem_pending_mine(pgoff))
+		return -EINVAL;
+	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+}
+
 /* A VMA of the attachment was split or copied: one more piece. */
 static void xpmem_vm_open(struct vm_area_struct *vma)
 {
@@ -425,8 +469,9 @@ static void xpmem_vm_close(struct vm_area_struct *vma)
 }
 
 /*
- * Moving an attachment is refused; mremap() then puts it back. (Growing one
- * never gets here: VM_DONTEXPAND makes mremap() fail with EFAULT.)
+ * Moving an attachment is refused by xpmem_get_unmapped_area() before
+ * anything moves; this is a second line. (Growing one never gets here:
+ * VM_DONTEXPAND makes mremap() fail with EFAULT.)
  */
 static int xpmem_vm_mremap(struct vm_area_struct *vma)
 {

@@ -294,6 +294,9 @@ int xpmem_att_detach_addr(unsigned long vaddr);
 void xpmem_att_detach(struct xpmem_att *att);
 void xpmem_att_put(struct xpmem_att *att);
 int xpmem_mmap(struct file *file, struct vm_area_struct *vma);
+unsigned long xpmem_get_unmapped_area(struct file *file, unsigned long addr,
+				      unsigned long len, unsigned long pgoff,
+				      unsigned long flags);
 void xpmem_att_exit(void);
 
 /* found in xpmem_fault.c */

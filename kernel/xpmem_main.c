@@ -16,7 +16,6 @@
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
-#include <linux/huge_mm.h>
 #include <linux/lockdep.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -267,8 +266,8 @@ const struct file_operations xpmem_fops = {
 	/* Every struct has the same layout for 32- and 64-bit callers. */
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = xpmem_mmap,
-	/* Attachments line up with the exporter's 2 MiB blocks (pgoff). */
-	.get_unmapped_area = thp_get_unmapped_area,
+	/* Attachments line up with the exporter's huge pages (pgoff). */
+	.get_unmapped_area = xpmem_get_unmapped_area,
 	.llseek = noop_llseek,
 };
 
