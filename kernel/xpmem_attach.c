@@ -9,7 +9,12 @@
  * holds a reference on the attachment, and the last piece unmapped frees it.
  * Unmapping any piece is an implicit detach of that piece; nobody gets a
  * signal for it.
+ *
+ * The page offset has the same offset in a huge page as the source address,
+ * and xpmem_get_unmapped_area() keeps it in the importer address, so that
+ * exporter huge pages can be mapped with one importer entry (xpmem_fault.c).
  */
+#include <linux/compat.h>
 #include <linux/mm.h>
 #include <linux/huge_mm.h>	/* after mm.h on 6.1 */
 #include <linux/mman.h>
@@ -29,7 +34,7 @@ static DEFINE_XARRAY(xpmem_pending);
 
 /*
  * Page offsets in xpmem_mapping in use: each attachment owns a range of
- * them (its pages plus slack for the 2 MiB alignment) until it is freed.
+ * them (its pages plus slack for the huge page alignment) until it is freed.
  * By then its VMAs have left the mapping and its notifier is removed, so no
  * zap can name the range any more and it may be handed out again. Ranges
  * are handed out next-fit from @xpmem_pgoff_next, which normally lies past
@@ -41,6 +46,7 @@ static struct rb_root xpmem_pgoffs = RB_ROOT;	/* by xpmem_att.pgoff_first */
 static unsigned long xpmem_pgoff_next = 1;
 #define XPMEM_PGOFF_LIMIT	(1UL << (BITS_PER_LONG - 1 - PAGE_SHIFT))
 #define XPMEM_PMD_PAGES		(PMD_SIZE / PAGE_SIZE)
+#define XPMEM_PUD_PAGES		(PUD_SIZE / PAGE_SIZE)
 
 static const struct vm_operations_struct xpmem_vm_ops;
 
@@ -144,6 +150,13 @@ static int xpmem_pgoff_alloc(struct xpmem_att *att, unsigned long len)
 	return 0;
 }
 
+/* Does [@start, @start + @len) hold a whole @size-aligned block of @size? */
+static bool xpmem_holds_block(unsigned long start, unsigned long len,
+			      unsigned long size)
+{
+	return len >= size && ALIGN(start, size) - start <= len - size;
+}
+
 /*
  * Create an attachment of [offset, offset + size) of ap's segment for the
  * current process, registered with the exporter's mm and linked to the
@@ -155,6 +168,7 @@ static struct xpmem_att *xpmem_att_create(struct xpmem_ap *ap, u64 offset,
 	struct xpmem_seg *seg = ap->seg;
 	struct mm_struct *src_mm = seg->proc->mm;
 	unsigned long npages = size >> PAGE_SHIFT;
+	unsigned long align = XPMEM_PMD_PAGES;
 	struct xpmem_att *att;
 	int ret;
 
@@ -174,15 +188,20 @@ static struct xpmem_att *xpmem_att_create(struct xpmem_ap *ap, u64 offset,
 	INIT_LIST_HEAD(&att->seg_node);
 
 	/*
-	 * Same offset within a 2 MiB block as the source: thp_get_unmapped_area()
-	 * then places the VMA so that importer and exporter huge pages line up.
+	 * Same offset within a huge page as the source: 1 GiB if the range
+	 * holds a whole aligned 1 GiB (only then can a PUD map some of it;
+	 * not padding smaller ones saves page offsets), else 2 MiB.
+	 * xpmem_get_unmapped_area() then places the VMA so that importer and
+	 * exporter huge pages line up.
 	 */
-	ret = xpmem_pgoff_alloc(att, npages + XPMEM_PMD_PAGES);
+	if (xpmem_holds_block(att->src_start, size, PUD_SIZE))
+		align = XPMEM_PUD_PAGES;
+	ret = xpmem_pgoff_alloc(att, npages + align);
 	if (ret)
 		goto err;
 	att->pgoff = att->pgoff_first +
 		     ((att->src_start / PAGE_SIZE - att->pgoff_first) &
-		      (XPMEM_PMD_PAGES - 1));
+		      (align - 1));
 
 	/* The exporter may be exiting; then there is nothing to mirror. */
 	if (!mmget_not_zero(src_mm)) {
@@ -426,6 +445,33 @@ static bool xpmem_pending_mine(pgoff_t pgoff)
 	return mine;
 }
 
+/*
+ * An address for @len bytes at page offset @pgoff with the same offset in
+ * a @size block as @pgoff, as __thp_get_unmapped_area() finds one for
+ * PMD_SIZE: ask for @size more, then move up to the congruent address.
+ * Return: the address, or 0 when the range holds no whole aligned @size
+ * block (nothing to line up) or there is no room for the padding.
+ */
+static unsigned long xpmem_aligned_area(struct file *file, unsigned long len,
+					unsigned long pgoff,
+					unsigned long flags,
+					unsigned long size)
+{
+	unsigned long off = pgoff << PAGE_SHIFT;
+	unsigned long addr;
+
+	/* Not worth the padding in a 32-bit address space. */
+	if (!IS_ENABLED(CONFIG_64BIT) || in_compat_syscall())
+		return 0;
+	if (!xpmem_holds_block(off, len, size))
+		return 0;
+	addr = mm_get_unmapped_area(current->mm, file, 0, len + size, pgoff,
+				    flags);
+	if (IS_ERR_VALUE(addr))
+		return 0;
+	return addr + ((off - addr) & (size - 1));
+}
+
 /**
  * xpmem_get_unmapped_area() - ->get_unmapped_area of /dev/xpmem
  * @file: the /dev/xpmem file
@@ -434,14 +480,16 @@ static bool xpmem_pending_mine(pgoff_t pgoff)
  * @pgoff: page offset: the attachment's (xpmem_att.pgoff)
  * @flags: MAP_* flags
  *
- * thp_get_unmapped_area() places the attachment with the same offset in a
- * 2 MiB block as its page offset, and so as its source (xpmem_att_create()):
- * importer and exporter huge pages then line up.
+ * With @addr 0, places the attachment with the same offset in a 1 GiB
+ * block as its page offset, and so as its source (xpmem_att_create()), if
+ * it holds a whole aligned 1 GiB; else thp_get_unmapped_area() does the
+ * same for 2 MiB. Importer and exporter huge pages then line up.
  *
  * Only xpmem_att_attach() maps /dev/xpmem; everything else, in particular
  * mremap() moving an attachment, is refused here, before anything has
- * changed. (Refusing later, in ->mremap(), means that the core mm first
- * moves the page tables and then moves them back.)
+ * changed. (Refusing later, in ->mremap(), is too late: by then the core mm
+ * has moved the page tables, and move_page_tables() can only move a 1 GiB
+ * entry to an address with the same offset in a 1 GiB block.)
  *
  * Context: current->mm's mmap_lock held for writing.
  * Return: the address, or -EINVAL, -ENOMEM.
@@ -450,8 +498,15 @@ unsigned long xpmem_get_unmapped_area(struct file *file, unsigned long addr,
 				      unsigned long len, unsigned long pgoff,
 				      unsigned long flags)
 {
+	unsigned long ret;
+
 	if (!xpmem_pending_mine(pgoff))
 		return -EINVAL;
+	if (!addr && !(flags & MAP_FIXED)) {
+		ret = xpmem_aligned_area(file, len, pgoff, flags, PUD_SIZE);
+		if (ret)
+			return ret;
+	}
 	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
 }
 

@@ -12,6 +12,7 @@
 
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/sched/mm.h>
 
 #include "xpmem_config.h"
 
@@ -72,6 +73,22 @@ static inline void release_fault_lock(struct vm_fault *vmf)
 #else
 #define XPMEM_HUGE_PMD 0
 #define XPMEM_HUGE_FAULT_OPS(fn)
+#endif
+
+/*
+ * 6.10 replaced the mm->get_unmapped_area hook by mm_get_unmapped_area()
+ * ("mm: switch mm->get_unmapped_area() to a flag"). Needed by 6.1.
+ */
+#ifndef HAVE_MM_GET_UNMAPPED_AREA
+static inline unsigned long mm_get_unmapped_area(struct mm_struct *mm,
+						 struct file *file,
+						 unsigned long addr,
+						 unsigned long len,
+						 unsigned long pgoff,
+						 unsigned long flags)
+{
+	return mm->get_unmapped_area(file, addr, len, pgoff, flags);
+}
 #endif
 
 #endif /* XPMEM_COMPAT_H */
