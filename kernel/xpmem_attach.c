@@ -524,6 +524,28 @@ static void xpmem_vm_close(struct vm_area_struct *vma)
 }
 
 /*
+ * The VMA is about to be split at @addr (partial munmap, mprotect, madvise).
+ * The core mm splits a PMD entry across the new boundary (for a PFN map:
+ * zaps it), but not a PUD entry, and one left across two VMAs breaks its
+ * later zap or change of protection, which expect it inside one VMA. So zap
+ * the 1 GiB block around @addr first; faults map it again in smaller
+ * pieces. (Device DAX refuses such splits instead.)
+ *
+ * Context: the importer's mmap_lock held for writing, so no fault maps the
+ * block again before the split is done.
+ */
+static int xpmem_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct xpmem_att *att = vma->vm_private_data;
+	unsigned long start = ALIGN_DOWN(addr, PUD_SIZE);
+
+	if (READ_ONCE(att->huge_pud) && start != addr &&
+	    start >= vma->vm_start && start + PUD_SIZE <= vma->vm_end)
+		xpmem_zap_vma(vma, start, PUD_SIZE);
+	return 0;
+}
+
+/*
  * Moving an attachment is refused by xpmem_get_unmapped_area() before
  * anything moves; this is a second line. (Growing one never gets here:
  * VM_DONTEXPAND makes mremap() fail with EFAULT.)
@@ -536,6 +558,7 @@ static int xpmem_vm_mremap(struct vm_area_struct *vma)
 static const struct vm_operations_struct xpmem_vm_ops = {
 	.open = xpmem_vm_open,
 	.close = xpmem_vm_close,
+	.may_split = xpmem_vm_may_split,
 	.mremap = xpmem_vm_mremap,
 	.fault = xpmem_vm_fault,
 	.pfn_mkwrite = xpmem_vm_pfn_mkwrite,

@@ -76,6 +76,17 @@ static inline void release_fault_lock(struct vm_fault *vmf)
 #endif
 
 /*
+ * The same 6.12 change gave PUDs special PFN maps where the architecture
+ * has them (x86_64: CONFIG_ARCH_SUPPORTS_PUD_PFNMAP): then a 1 GiB hugetlb
+ * page of the exporter is mapped with one PUD (vmf_insert_pfn_pud()).
+ */
+#if XPMEM_HUGE_PMD && IS_ENABLED(CONFIG_ARCH_SUPPORTS_PUD_PFNMAP)
+#define XPMEM_HUGE_PUD 1
+#else
+#define XPMEM_HUGE_PUD 0
+#endif
+
+/*
  * 6.10 replaced the mm->get_unmapped_area hook by mm_get_unmapped_area()
  * ("mm: switch mm->get_unmapped_area() to a flag"). Needed by 6.1.
  */

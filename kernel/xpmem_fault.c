@@ -21,7 +21,8 @@
  * under one page table lock. A fault on a hole of the exporter's private
  * anonymous memory fills in the holes around it (xpmem_hmm_lookup()).
  * Where the kernel supports huge PFN maps, a fault on an exporter THP or
- * hugetlb page maps the whole 2 MiB with one PMD (xpmem_vm_huge_fault()).
+ * hugetlb page maps the whole 2 MiB with one PMD, and on a 1 GiB hugetlb
+ * page the whole 1 GiB with one PUD (xpmem_vm_huge_fault()).
  */
 #include <linux/hmm.h>
 #include <linux/huge_mm.h>
@@ -44,11 +45,16 @@ module_param(fault_pages, uint, 0644);
 MODULE_PARM_DESC(fault_pages,
 		 "Pages mapped per importer fault when the exporter has them (1-512, default 512)");
 
-/* Read-only: tells users (and the tests) whether 2 MiB mappings happen. */
+/* Read-only: tell users (and the tests) which huge mappings happen. */
 static bool huge_mappings = XPMEM_HUGE_PMD;
 module_param(huge_mappings, bool, 0444);
 MODULE_PARM_DESC(huge_mappings,
-		 "Importers map exporter huge pages with 2 MiB entries (needs huge PFN map support, Linux 6.12)");
+		 "Importers map exporter huge pages (THP, hugetlb) with 2 MiB entries (needs huge PFN map support, Linux 6.12); 1 GiB pages too if huge_pud_mappings");
+
+static bool huge_pud_mappings = XPMEM_HUGE_PUD;
+module_param(huge_pud_mappings, bool, 0444);
+MODULE_PARM_DESC(huge_pud_mappings,
+		 "Importers map exporter 1 GiB hugetlb pages with 1 GiB entries (needs PUD PFN map support: Linux 6.12 on x86_64)");
 
 static int xpmem_pte_noop(pte_t *pte, unsigned long addr, void *data)
 {
@@ -452,8 +458,8 @@ vm_fault_t xpmem_vm_pfn_mkwrite(struct vm_fault *vmf)
 
 #if XPMEM_HUGE_PMD
 /*
- * Install our PMD for @pfn at the fault, writable if @write.
- * vmf_insert_pfn_pmd() warns when asked for a writable entry where there
+ * Install our entry of @order for @pfn at the fault, writable if @write.
+ * vmf_insert_pfn_pmd/pud() warn when asked for a writable entry where there
  * is a page table (another thread's fault fell back and made one), so the
  * entry goes in read-only and is then made writable only if it is ours. An
  * entry of ours stays while we hold att->lock with a valid sequence: the
@@ -464,13 +470,23 @@ vm_fault_t xpmem_vm_pfn_mkwrite(struct vm_fault *vmf)
  * Return: VM_FAULT_NOPAGE if our entry is there, VM_FAULT_FALLBACK if a
  * page table is, or an error of the insert.
  */
-static vm_fault_t xpmem_insert_huge(struct vm_fault *vmf, unsigned long pfn,
-				    bool write)
+static vm_fault_t xpmem_insert_huge(struct vm_fault *vmf, unsigned int order,
+				    unsigned long pfn, bool write)
 {
 	pfn_t pfnt = pfn_to_pfn_t(pfn);
 	vm_fault_t ret;
 	pmd_t pmd;
+	pud_t pud;
 
+	if (XPMEM_HUGE_PUD && order == PUD_ORDER) {
+		ret = vmf_insert_pfn_pud(vmf, pfnt, false);
+		if (ret != VM_FAULT_NOPAGE)
+			return ret;
+		pud = pudp_get(vmf->pud);
+		if (!pud_leaf(pud) || pud_pfn(pud) != pfn)
+			return VM_FAULT_FALLBACK;
+		return write ? vmf_insert_pfn_pud(vmf, pfnt, true) : ret;
+	}
 	ret = vmf_insert_pfn_pmd(vmf, pfnt, false);
 	if (ret != VM_FAULT_NOPAGE)
 		return ret;
@@ -481,14 +497,15 @@ static vm_fault_t xpmem_insert_huge(struct vm_fault *vmf, unsigned long pfn,
 }
 
 /**
- * xpmem_vm_huge_fault() - map a whole PMD of an attachment at once
- * @vmf: the fault; the PMD at vmf->address is empty, or ours and read-only
- *	for a write
- * @order: PMD_ORDER (or larger: not handled here)
+ * xpmem_vm_huge_fault() - map a whole PMD or PUD of an attachment at once
+ * @vmf: the fault; the entry of @order at vmf->address is empty, or ours
+ *	and read-only for a write
+ * @order: PMD_ORDER, or PUD_ORDER where the kernel has PUD PFN maps
  *
- * Succeeds when the 2 MiB around the fault lie inside the VMA, the exporter
- * maps the matching (equally aligned: see xpmem_att_create()) 2 MiB with
- * one huge page, and so can we. Anything else falls back to 4 KiB pages.
+ * Succeeds when the 2 MiB (1 GiB) around the fault lie inside the VMA, the
+ * exporter maps the matching, equally aligned (see xpmem_att_create())
+ * 2 MiB (1 GiB) with one huge page, and so can we. Anything else falls back
+ * to the next smaller size, down to 4 KiB pages.
  *
  * Looks up only the aligned XPMEM_FILL_PAGES pages around the faulting one:
  * hmm reports with each pfn the order of the exporter's entry that maps it,
@@ -515,7 +532,7 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 	unsigned long hpfn, pfn;
 	vm_fault_t ret;
 
-	if (order != PMD_ORDER)
+	if (order != PMD_ORDER && !(XPMEM_HUGE_PUD && order == PUD_ORDER))
 		return VM_FAULT_FALLBACK;
 	if (haddr < vma->vm_start || haddr + size > vma->vm_end)
 		return VM_FAULT_FALLBACK;
@@ -544,13 +561,17 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 		pfn = page_to_pfn(hmm_pfn_to_page(hpfn)) -
 		      ((addr - haddr) >> PAGE_SHIFT);
 		if (IS_ALIGNED(pfn, 1UL << order))
-			ret = xpmem_insert_huge(vmf, pfn,
+			ret = xpmem_insert_huge(vmf, order, pfn,
 						xpmem_map_write(vma, hpfn));
 	}
+	/* Under att->lock: see xpmem_att_zap(). */
+	if (ret == VM_FAULT_NOPAGE && order == PUD_ORDER)
+		WRITE_ONCE(att->huge_pud, true);
 	xpmem_resolve_done(att);
-	/* A fallback is counted by the 4 KiB fault that follows. */
+	/* A fallback is counted by the smaller fault that follows. */
 	if (ret == VM_FAULT_NOPAGE) {
-		xpmem_stat_add(XPMEM_STAT_FAULT_HUGE, 1);
+		xpmem_stat_add(order == PUD_ORDER ? XPMEM_STAT_FAULT_HUGE_PUD :
+				XPMEM_STAT_FAULT_HUGE, 1);
 		xpmem_stat_add(XPMEM_STAT_FAULTS, 1);
 	}
 out:

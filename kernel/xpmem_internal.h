@@ -192,6 +192,11 @@ struct xpmem_ap {
  * @lock: serialises installing importer PTEs against invalidation (the
  *	mmu_interval_read_retry() protocol) and protects @dead.
  * @dead: the segment was removed or its exporter exited: faults SIGBUS.
+ * @huge_pud: a 1 GiB entry was mapped for it (set under @lock, never
+ *	cleared). From then on a zap covers whole 1 GiB blocks and a VMA
+ *	split zaps the 1 GiB block it cuts (xpmem_vm_may_split()): the core
+ *	mm only splits a PUD entry with the importer's mmap_lock held and
+ *	inside one VMA.
  * @detaching: an ioctl is unmapping it; protected by @ap->lock.
  * @ap_node: in @ap->atts, under @ap->lock.
  * @seg_node: in @ap->seg->atts, under @ap->seg->lock.
@@ -212,6 +217,7 @@ struct xpmem_att {
 	struct mmu_interval_notifier mni;
 	struct mutex lock;		/* PTE install vs invalidate; dead */
 	bool dead;
+	bool huge_pud;
 	bool detaching;
 	struct list_head ap_node;
 	struct list_head seg_node;
@@ -225,6 +231,7 @@ struct xpmem_att {
  * @XPMEM_STAT_FAULTS: importer faults handled
  * @XPMEM_STAT_FAULT_PAGES: importer PTEs installed
  * @XPMEM_STAT_FAULT_HUGE: importer PMDs installed
+ * @XPMEM_STAT_FAULT_HUGE_PUD: importer PUDs installed
  * @XPMEM_STAT_INVALIDATIONS: exporter invalidations that reached an attachment
  * @XPMEM_STAT_ZAPS: zaps of importer mappings
  * @XPMEM_STAT_ZAP_PAGES: pages covered by those zaps
@@ -237,6 +244,7 @@ enum xpmem_stat {
 	XPMEM_STAT_FAULTS,
 	XPMEM_STAT_FAULT_PAGES,
 	XPMEM_STAT_FAULT_HUGE,
+	XPMEM_STAT_FAULT_HUGE_PUD,
 	XPMEM_STAT_INVALIDATIONS,
 	XPMEM_STAT_ZAPS,
 	XPMEM_STAT_ZAP_PAGES,

@@ -57,6 +57,7 @@ const char *const xpmem_stat_names[XPMEM_NR_STATS] = {
 	[XPMEM_STAT_FAULTS] = "faults",
 	[XPMEM_STAT_FAULT_PAGES] = "fault_pages",
 	[XPMEM_STAT_FAULT_HUGE] = "fault_huge",
+	[XPMEM_STAT_FAULT_HUGE_PUD] = "fault_huge_pud",
 	[XPMEM_STAT_INVALIDATIONS] = "invalidations",
 	[XPMEM_STAT_ZAPS] = "zaps",
 	[XPMEM_STAT_ZAP_PAGES] = "zap_pages",

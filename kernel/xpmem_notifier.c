@@ -110,6 +110,20 @@ static void xpmem_att_zap(struct xpmem_att *att, unsigned long src_start,
 	src_end = round_up(min(src_end, att->src_start + att->size), PAGE_SIZE);
 	if (src_start >= src_end)
 		return;
+	/*
+	 * A 1 GiB entry maps a 1 GiB-aligned block of the source, and must be
+	 * zapped whole: zapping part of it makes the core mm split it, which
+	 * wants the importer's mmap_lock, not held here. (Invalidations of
+	 * hugetlb memory cover whole pages anyway.) The flag is set under
+	 * att->lock, which our caller took and dropped (setting the sequence,
+	 * or att->dead): a fault that mapped a PUD before is seen here, one
+	 * after maps nothing.
+	 */
+	if (READ_ONCE(att->huge_pud)) {
+		src_start = max(ALIGN_DOWN(src_start, PUD_SIZE), att->src_start);
+		src_end = min(ALIGN(src_end, PUD_SIZE),
+			      att->src_start + att->size);
+	}
 	first = att->pgoff + ((src_start - att->src_start) >> PAGE_SHIFT);
 
 	/*
