@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fault.c - how much one importer fault maps: batches of present pages,
- * 2 MiB mappings of huge exporter pages (where the kernel has huge PFN
- * maps), huge-page aligned placement, and XPMEM_ATTACH_POPULATE.
+ * 2 MiB and 1 GiB mappings of huge exporter pages (where the kernel has
+ * huge PFN maps), huge-page aligned placement, and XPMEM_ATTACH_POPULATE.
+ *
+ * The 1 GiB tests need a free 1 GiB hugetlb page: test/check.sh boots the
+ * guest with hugepagesz=1G hugepages=1 for them.
  *
  * Reads the module's counters in /sys/kernel/debug/xpmem/stats (mounting
  * debugfs if needed) and its parameters in /sys/module/xpmem/parameters/.
@@ -11,6 +14,11 @@
 
 #define MIB		(1UL << 20)
 #define HUGE		(2 * MIB)
+#define GIB		(1UL << 30)
+
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB	(30 << MAP_HUGE_SHIFT)
+#endif
 
 /* A module parameter as a number (Y/N as 1/0), or -1. */
 static long xt_param(const char *name)
@@ -239,6 +247,233 @@ TEST(thp_source_is_mapped_with_2mib_entries)
 	EXPECT_EQ(faults + len / HUGE, xt_stat("faults"));
 	EXPECT_EQ(huge + len / HUGE, xt_stat("fault_huge"));
 	ASSERT_EQ(0, xpmem_remove(segid));
+}
+
+/*
+ * One 1 GiB hugetlb page of private memory, untouched. The guest of
+ * test/check.sh reserves one at boot; else one is allocated now if memory
+ * allows. Return: the address, or NULL with the reason in @why.
+ */
+static char *xt_hugetlb_1gib(char *why, size_t wlen)
+{
+	static const char *nr =
+		"/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages";
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB;
+	char *p;
+	FILE *f;
+	long n;
+
+	p = mmap(NULL, GIB, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED) {
+		f = fopen(nr, "r+");
+		if (f && fscanf(f, "%ld", &n) == 1) {
+			rewind(f);
+			fprintf(f, "%ld\n", n + 1);
+		}
+		if (f)
+			fclose(f);
+		p = mmap(NULL, GIB, PROT_READ | PROT_WRITE, flags, -1, 0);
+	}
+	if (p == MAP_FAILED) {
+		snprintf(why, wlen, "no free 1 GiB hugetlb page (boot with "
+			 "hugepagesz=1G hugepages=1): %s", strerror(errno));
+		return NULL;
+	}
+	return p;
+}
+
+/* Write pattern @seed at one byte of each MiB of the GiB at @p. */
+static void gib_mark(char *p, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < GIB / MIB; i++)
+		p[i * MIB + i % 4096] = (char)xt_pat(seed, i);
+}
+
+/* The first MiB of @p whose byte does not hold pattern @seed, or -1. */
+static long gib_bad(const char *p, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < GIB / MIB; i++)
+		if ((uint8_t)p[i * MIB + i % 4096] != xt_pat(seed, i))
+			return (long)i;
+	return -1;
+}
+
+/* Skip unless 1 GiB entries can happen; else a 1 GiB hugetlb page. */
+#define GIB_SOURCE(src)							\
+	do {								\
+		char __why[160];					\
+									\
+		if (xt_param("huge_pud_mappings") != 1)			\
+			SKIP(return, "this kernel maps no 1 GiB entries " \
+			     "(huge_pud_mappings N: 6.1, or not x86_64)"); \
+		src = xt_hugetlb_1gib(__why, sizeof(__why));		\
+		if (!src)						\
+			SKIP(return, "%s", __why);			\
+	} while (0)
+
+/*
+ * With vaddr NULL, an attachment that holds a whole aligned GiB of its
+ * source gets the same offset in a 1 GiB block as the source, so that
+ * 1 GiB pages can be mapped with one entry (on every kernel: nothing here
+ * is touched).
+ */
+TEST(attach_holding_a_gib_keeps_the_offset_in_its_gib_block)
+{
+	size_t offs[] = { 0, 5 * xt_pg(), 3 * MIB + xt_pg() };
+	xpmem_segid_t segid;
+	char *raw, *base, *src, *p;
+	size_t i;
+
+	raw = xt_map(3 * GIB, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	base = (char *)(((uintptr_t)raw + GIB - 1) & ~(GIB - 1));
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		/* [base + off, base + 2 GiB): holds one aligned GiB */
+		src = base + offs[i];
+		segid = xpmem_make(src, 2 * GIB - offs[i], XPMEM_PERMIT_MODE,
+				   XT_MODE(0600));
+		ASSERT_LT(0, segid);
+		p = xt_attach_flags(segid, 2 * GIB - offs[i], 0);
+		ASSERT_NE((void *)-1, p);
+		EXPECT_EQ(0, ((uintptr_t)p ^ (uintptr_t)src) & (GIB - 1)) {
+			TH_LOG("source %p attached at %p", src, p);
+		}
+		ASSERT_EQ(0, xpmem_detach(p));
+		ASSERT_EQ(0, xpmem_remove(segid));
+	}
+	munmap(raw, 3 * GIB);
+}
+
+/*
+ * A 1 GiB hugetlb source attached with vaddr NULL lands on a 1 GiB
+ * boundary, and the first touch maps all of it with one PUD, writable:
+ * data then flows both ways without another fault. The exporter's munmap
+ * zaps the PUD (the importer gets SIGBUS), and a new page mapped there is
+ * what the importer sees next.
+ */
+TEST(hugetlb_1gib_source_is_mapped_with_one_pud)
+{
+	long long faults, huge, pud, pages, zaps, atts;
+	xpmem_segid_t segid;
+	char *src, *p;
+
+	GIB_SOURCE(src);
+	gib_mark(src, 1);
+	atts = xt_stat("attachments");
+	ASSERT_LE(0, atts);
+	segid = xpmem_make(src, GIB, XPMEM_PERMIT_MODE, XT_MODE(0600));
+	ASSERT_LT(0, segid);
+	p = xt_attach_flags(segid, GIB, 0);
+	ASSERT_NE((void *)-1, p);
+	ASSERT_EQ(0, (uintptr_t)p & (GIB - 1));
+
+	faults = xt_stat("faults");
+	huge = xt_stat("fault_huge");
+	pud = xt_stat("fault_huge_pud");
+	pages = xt_stat("fault_pages");
+	ASSERT_LE(0, pud);
+	ASSERT_EQ(-1, gib_bad(p, 1));
+	EXPECT_EQ(pud + 1, xt_stat("fault_huge_pud"));
+	EXPECT_EQ(faults + 1, xt_stat("faults"));
+	EXPECT_EQ(huge, xt_stat("fault_huge"));
+	EXPECT_EQ(pages, xt_stat("fault_pages"));
+	gib_mark(p, 2);
+	ASSERT_EQ(-1, gib_bad(src, 2));
+	gib_mark(src, 3);
+	ASSERT_EQ(-1, gib_bad(p, 3));
+	EXPECT_EQ(faults + 1, xt_stat("faults"));
+
+	/* A stale PUD would let the importer read the freed page. */
+	zaps = xt_stat("zaps");
+	ASSERT_EQ(0, munmap(src, GIB));
+	EXPECT_LT(zaps, xt_stat("zaps"));
+	EXPECT_EQ(SIGBUS, xt_read_sig(p));
+	EXPECT_EQ(SIGBUS, xt_read_sig(p + GIB - 1));
+	/* The same page comes back from the pool, with new data. */
+	ASSERT_EQ(src, mmap(src, GIB, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+			    MAP_HUGETLB | MAP_HUGE_1GB, -1, 0));
+	gib_mark(src, 4);
+	ASSERT_EQ(-1, gib_bad(p, 4));
+	EXPECT_EQ(pud + 2, xt_stat("fault_huge_pud"));
+
+	ASSERT_EQ(0, xpmem_detach(p));
+	ASSERT_EQ(0, xpmem_remove(segid));
+	EXPECT_EQ(atts, xt_stat("attachments"));
+}
+
+/*
+ * A PUD-mapped attachment: moving it to another offset in a 1 GiB block is
+ * refused before anything moves (the core mm cannot move a 1 GiB entry
+ * there), mprotect() of all of it keeps the PUD, and splitting its VMA
+ * zaps the PUD first (the core mm would leave it across two VMAs and later
+ * walk it as a page table): the pieces are then mapped with smaller
+ * entries, a read-only piece refuses writes, and the data stays coherent.
+ */
+TEST(pud_mapped_attachment_refuses_mremap_and_splits_cleanly)
+{
+	long long faults, huge, pud, atts;
+	size_t pg = xt_pg();
+	xpmem_segid_t segid;
+	char *src, *p, *raw, *dst;
+
+	GIB_SOURCE(src);
+	gib_mark(src, 1);
+	atts = xt_stat("attachments");
+	segid = xpmem_make(src, GIB, XPMEM_PERMIT_MODE, XT_MODE(0600));
+	ASSERT_LT(0, segid);
+	p = xt_attach_flags(segid, GIB, 0);
+	ASSERT_NE((void *)-1, p);
+	pud = xt_stat("fault_huge_pud");
+	ASSERT_EQ(-1, gib_bad(p, 1));
+	ASSERT_EQ(pud + 1, xt_stat("fault_huge_pud"));
+
+	raw = xt_map(2 * GIB + HUGE, PROT_NONE, MAP_PRIVATE | MAP_NORESERVE,
+		     -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	dst = (char *)(((uintptr_t)raw + GIB - 1) & ~(GIB - 1)) + HUGE;
+	errno = 0;
+	EXPECT_EQ(MAP_FAILED, mremap(p, GIB, GIB, MREMAP_MAYMOVE | MREMAP_FIXED,
+				     dst));
+	EXPECT_EQ(EINVAL, errno);
+	faults = xt_stat("faults");
+	ASSERT_EQ(-1, gib_bad(p, 1));
+	EXPECT_EQ(faults, xt_stat("faults"));
+
+	/* mprotect() of all of it changes the PUD in place. */
+	ASSERT_EQ(0, mprotect(p, GIB, PROT_READ));
+	EXPECT_EQ(SIGSEGV, xt_write_sig(p + GIB - 1, 1));
+	ASSERT_EQ(-1, gib_bad(p, 1));
+	EXPECT_EQ(faults, xt_stat("faults"));
+	ASSERT_EQ(0, mprotect(p, GIB, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(0, xt_write_sig(p + GIB - 1, 'w'));
+	EXPECT_EQ('w', src[GIB - 1]);
+	pud = xt_stat("fault_huge_pud");
+
+	/* A split that changes no protection must zap the PUD too. */
+	ASSERT_EQ(0, madvise(p + GIB / 2, HUGE, MADV_NOHUGEPAGE));
+	faults = xt_stat("faults");
+	huge = xt_stat("fault_huge");
+	ASSERT_EQ(-1, gib_bad(p, 1));
+	EXPECT_LT(faults, xt_stat("faults"));
+	EXPECT_LT(huge, xt_stat("fault_huge"));
+	EXPECT_EQ(pud, xt_stat("fault_huge_pud"));
+
+	ASSERT_EQ(0, mprotect(p + GIB / 4 + pg, pg, PROT_READ));
+	EXPECT_EQ(SIGSEGV, xt_write_sig(p + GIB / 4 + pg, 1));
+	gib_mark(p, 2);
+	ASSERT_EQ(-1, gib_bad(src, 2));
+	gib_mark(src, 3);
+	ASSERT_EQ(-1, gib_bad(p, 3));
+
+	ASSERT_EQ(0, munmap(p, GIB));
+	ASSERT_EQ(0, xpmem_remove(segid));
+	EXPECT_EQ(atts, xt_stat("attachments"));
 }
 
 /*
