@@ -398,10 +398,18 @@ static vm_fault_t xpmem_fault(struct vm_fault *vmf, bool write)
 	/*
 	 * Allocate the importer's page tables now: att->lock is taken in
 	 * notifier callbacks that reclaim runs, so we cannot allocate under it.
+	 * A racing xpmem_vm_huge_fault() may have mapped the whole PMD since
+	 * the core mm saw it empty; then the access is retried against that
+	 * entry. (Once our page table is in, no huge entry can go there.)
 	 */
+	if (pmd_leaf(READ_ONCE(*vmf->pmd))) {
+		ret = VM_FAULT_NOPAGE;
+		goto out;
+	}
 	if (apply_to_page_range(vma->vm_mm, start, end - start, xpmem_pte_noop,
 				NULL)) {
-		ret = VM_FAULT_OOM;
+		ret = pmd_leaf(READ_ONCE(*vmf->pmd)) ? VM_FAULT_NOPAGE :
+						       VM_FAULT_OOM;
 		goto out;
 	}
 
