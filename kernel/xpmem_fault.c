@@ -246,7 +246,7 @@ static void xpmem_resolve_done(struct xpmem_att *att)
 
 struct xpmem_install {
 	struct vm_area_struct *vma;
-	const unsigned long *pfns;	/* hmm entries; [0] maps at @start */
+	unsigned long *pfns;		/* hmm entries; [0] maps at @start */
 	unsigned long start;
 	pgprot_t ro, rw;
 	unsigned long mapped;		/* entries installed */
@@ -296,13 +296,17 @@ static int xpmem_install_pte(pte_t *pte, unsigned long addr, void *data)
 	struct page *page;
 	bool write;
 
-	if (!(hpfn & HMM_PFN_VALID) || !pte_none(ptep_get(pte)))
+	if (!(hpfn & HMM_PFN_VALID))
 		return 0;
 	page = hmm_pfn_to_page(hpfn);
-	if (!xpmem_plain_page(page)) {
-		in->other++;
+	if (pte_none(ptep_get(pte)) && !xpmem_plain_page(page)) {
+		in->other++;	/* left valid for xpmem_install() */
 		return 0;
 	}
+	/* Done with this entry, whether mapped here or already there. */
+	in->pfns[(addr - in->start) >> PAGE_SHIFT] = 0;
+	if (!pte_none(ptep_get(pte)))
+		return 0;
 	write = xpmem_map_write(in->vma, hpfn);
 	set_pte_at(in->vma->vm_mm, addr, pte,
 		   pte_mkspecial(pfn_pte(page_to_pfn(page),
@@ -329,7 +333,11 @@ static unsigned long xpmem_install(struct vm_area_struct *vma,
 	};
 	unsigned long i;
 
-	/* Allocates nothing: xpmem_fault() made the page table. */
+	/*
+	 * Allocates nothing: xpmem_fault() made the page table. Leaves valid
+	 * only the entries it did not map and whose PTE was empty: pages that
+	 * need vmf_insert_pfn_prot() (e.g. the huge zero page).
+	 */
 	apply_to_page_range(vma->vm_mm, start, npages << PAGE_SHIFT,
 			    xpmem_install_pte, &in);
 	for (i = 0; in.other && i < npages; i++) {
@@ -340,8 +348,6 @@ static unsigned long xpmem_install(struct vm_area_struct *vma,
 		if (!(hpfn & HMM_PFN_VALID))
 			continue;
 		page = hmm_pfn_to_page(hpfn);
-		if (xpmem_plain_page(page))
-			continue;
 		write = xpmem_map_write(vma, hpfn);
 		/* Only fails if a racing fault mapped it first: fine. */
 		vmf_insert_pfn_prot(vma, start + (i << PAGE_SHIFT),

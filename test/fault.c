@@ -89,6 +89,101 @@ static char *xt_export_attach_2mib(char *src, xpmem_segid_t *segid)
 	return xpmem_attach(addr, HUGE, at);
 }
 
+/* Set a writable module parameter. Return: 0 or -1. */
+static int xt_set_param(const char *name, long val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/xpmem/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", val) > 0 ? 0 : -1;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+#define KPF_THP		22	/* bits of /proc/kpageflags */
+#define KPF_ZERO_PAGE	24
+
+/* /proc/kpageflags of the page mapped at @p in this process, or 0. */
+static uint64_t xt_kpageflags(const volatile void *p)
+{
+	uint64_t ent = 0, flags = 0, pfn;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent),
+		  (uintptr_t)p / xt_pg() * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	pfn = ent & ((1ULL << 55) - 1);
+	if (!(ent >> 63) || !pfn)
+		return 0;
+	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) !=
+	    sizeof(flags))
+		flags = 0;
+	close(fd);
+	return flags;
+}
+
+/*
+ * Exporter pages that a fault maps through vmf_insert_pfn_prot() (here the
+ * huge zero page, which an untouched THP region reads as) must not starve
+ * each other: a fault whose window starts with such pages already mapped
+ * still maps the faulting page. (It once spent its budget on the mapped
+ * ones and returned without mapping the faulting page, forever: an MPI
+ * rank spun in that fault.) fault_pages 64, then 512, builds such a
+ * window; the attachment starts one page into the source so that no 2 MiB
+ * entry is possible.
+ */
+TEST(fault_maps_faulting_page_after_mapped_huge_zero_pages)
+{
+	const uint64_t hzp = 1ULL << KPF_THP | 1ULL << KPF_ZERO_PAGE;
+	long saved = xt_param("fault_pages");
+	volatile char *src, *p;
+	long long faults, seen;
+	xpmem_segid_t segid;
+	struct xt_att a;
+	size_t pg = xt_pg();
+	char *raw;
+
+	ASSERT_LT(0, saved);
+	raw = xt_map(2 * HUGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	src = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+	ASSERT_EQ(0, madvise((void *)src, HUGE, MADV_HUGEPAGE));
+	ASSERT_EQ(0, src[0]);	/* a read: the huge zero page */
+	if ((xt_kpageflags(src) & hzp) != hzp)
+		SKIP(return, "the exporter did not get the huge zero page "
+		     "(THP off, or transparent_hugepage/use_zero_page 0)");
+	segid = xpmem_make((void *)src, HUGE, XPMEM_PERMIT_MODE, XT_MODE(0600));
+	ASSERT_LT(0, segid);
+	ASSERT_EQ(0, xt_get_attach(segid, XPMEM_RDWR, pg, HUGE - pg, &a));
+	p = a.addr;
+
+	faults = xt_stat("faults");
+	ASSERT_EQ(0, xt_set_param("fault_pages", 64));
+	seen = p[0];			/* maps pages 0..63 */
+	ASSERT_EQ(0, xt_set_param("fault_pages", 512));
+	/* Maps 64..510; the bug mapped 64..446 and never 447..510. */
+	seen += p[100 * pg];
+	seen += p[480 * pg];
+	ASSERT_EQ(0, xt_set_param("fault_pages", saved));
+	EXPECT_EQ(0, seen);
+	EXPECT_EQ(faults + 2, xt_stat("faults"));
+	EXPECT_EQ(0, xpmem_detach(a.addr));
+	EXPECT_EQ(0, xpmem_release(a.apid));
+	EXPECT_EQ(0, xpmem_remove(segid));
+}
+
 /*
  * One fault on a populated 4 KiB-page source maps fault_pages pages (the
  * attachment is 2 MiB, placed at a 2 MiB boundary, so the window is whole).
