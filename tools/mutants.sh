@@ -22,7 +22,8 @@
 #   none         no change: the tests must all pass (a baseline)
 # --rev REV takes kernel/ from git revision REV instead of the work tree.
 # Kernel log damage is expected from a mutant: guests run with --no-log-scan
-# (and with two emulated NUMA nodes, numa=fake=2, for move_pages).
+# (and with two emulated NUMA nodes, numa=fake=2, for move_pages, without
+# NUMA balancing, as test/check.sh).
 # Results: build/mutants/NAME/out-KREL/ (console.log, test-logs/).
 # Exit: 0 if every mutant was caught (and none passed), 1 if not, 2 on error.
 
@@ -43,7 +44,7 @@ die() {
 }
 
 usage() {
-	sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -174,7 +175,8 @@ for name in "${mutants[@]}"; do
 		log=$MUT_DIR/$name/out-$rel.log
 		# shellcheck disable=SC2086 # $tests is a list of words
 		bash "$ROOT/test/vm/run_guest.sh" --kernel "$rel" \
-			--timeout "$limit" --no-log-scan --append numa=fake=2 \
+			--timeout "$limit" --no-log-scan \
+			--append 'numa=fake=2 numa_balancing=disable' \
 		--out "$MUT_DIR/$name/out-$rel" \
 			-- bash test/run_tests.sh "$out/xpmem.ko" $tests \
 			>"$log" 2>&1
