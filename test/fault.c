@@ -140,8 +140,8 @@ static uint64_t xt_kpageflags(const volatile void *p)
  * still maps the faulting page. (It once spent its budget on the mapped
  * ones and returned without mapping the faulting page, forever: an MPI
  * rank spun in that fault.) fault_pages 64, then 512, builds such a
- * window; the attachment starts one page into the source so that no 2 MiB
- * entry is possible.
+ * window; the attachment starts one page into the source and into a 2 MiB
+ * block of the importer, so that no 2 MiB entry is possible.
  */
 TEST(fault_maps_faulting_page_after_mapped_huge_zero_pages)
 {
@@ -152,7 +152,7 @@ TEST(fault_maps_faulting_page_after_mapped_huge_zero_pages)
 	xpmem_segid_t segid;
 	struct xt_att a;
 	size_t pg = xt_pg();
-	char *raw;
+	char *raw, *at;
 
 	ASSERT_LT(0, saved);
 	raw = xt_map(2 * HUGE, PROT_READ | PROT_WRITE,
@@ -166,7 +166,16 @@ TEST(fault_maps_faulting_page_after_mapped_huge_zero_pages)
 		     "(THP off, or transparent_hugepage/use_zero_page 0)");
 	segid = xpmem_make((void *)src, HUGE, XPMEM_PERMIT_MODE, XT_MODE(0600));
 	ASSERT_LT(0, segid);
-	ASSERT_EQ(0, xt_get_attach(segid, XPMEM_RDWR, pg, HUGE - pg, &a));
+	/*
+	 * At one page past a 2 MiB boundary, so that the whole attachment
+	 * lies in one importer page table (vaddr NULL cannot align a range
+	 * of less than 2 MiB) and every window below is the one described.
+	 */
+	at = xt_map(2 * HUGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, at);
+	at = (char *)(((uintptr_t)at + HUGE - 1) & ~(HUGE - 1));
+	ASSERT_EQ(0, xt_get_attach_at(segid, XPMEM_RDWR, pg, HUGE - pg,
+				      at + pg, &a));
 	p = a.addr;
 
 	faults = xt_stat("faults");
