@@ -292,20 +292,22 @@ static bool xpmem_map_write(struct vm_area_struct *vma, unsigned long hpfn)
 static int xpmem_install_pte(pte_t *pte, unsigned long addr, void *data)
 {
 	struct xpmem_install *in = data;
-	unsigned long hpfn = in->pfns[(addr - in->start) >> PAGE_SHIFT];
+	unsigned long i = (addr - in->start) >> PAGE_SHIFT;
+	unsigned long hpfn = in->pfns[i];
 	struct page *page;
-	bool write;
+	bool empty, write;
 
 	if (!(hpfn & HMM_PFN_VALID))
 		return 0;
 	page = hmm_pfn_to_page(hpfn);
-	if (pte_none(ptep_get(pte)) && !xpmem_plain_page(page)) {
+	empty = pte_none(ptep_get(pte));
+	if (empty && !xpmem_plain_page(page)) {
 		in->other++;	/* left valid for xpmem_install() */
 		return 0;
 	}
 	/* Done with this entry, whether mapped here or already there. */
-	in->pfns[(addr - in->start) >> PAGE_SHIFT] = 0;
-	if (!pte_none(ptep_get(pte)))
+	in->pfns[i] = 0;
+	if (!empty)
 		return 0;
 	write = xpmem_map_write(in->vma, hpfn);
 	set_pte_at(in->vma->vm_mm, addr, pte,
