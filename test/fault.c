@@ -110,18 +110,10 @@ static int xt_set_param(const char *name, long val)
 /* /proc/kpageflags of the page mapped at @p in this process, or 0. */
 static uint64_t xt_kpageflags(const volatile void *p)
 {
-	uint64_t ent = 0, flags = 0, pfn;
+	uint64_t flags = 0, pfn = xt_pfn_of(p);
 	int fd;
 
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &ent, sizeof(ent),
-		  (uintptr_t)p / xt_pg() * sizeof(ent)) != sizeof(ent))
-		ent = 0;
-	close(fd);
-	pfn = ent & ((1ULL << 55) - 1);
-	if (!(ent >> 63) || !pfn)
+	if (!pfn)
 		return 0;
 	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

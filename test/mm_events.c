@@ -232,20 +232,6 @@ static int exp_ok(const char *p, size_t off, size_t len, unsigned int seed)
 }
 
 /* The page frame behind @p in this process (we are root), or 0. */
-static uint64_t pfn_of(const void *p)
-{
-	uint64_t ent = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &ent, sizeof(ent), (off_t)((uintptr_t)p / xt_pg()) *
-		  (off_t)sizeof(ent)) != (ssize_t)sizeof(ent))
-		ent = 0;
-	close(fd);
-	return (ent >> 63) ? ent & ((1ULL << 55) - 1) : 0;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -769,7 +755,7 @@ TEST_F(ev, hugetlb_munmap_and_remap_same_va_importer_follows)
 		SKIP(return, "%s", why);
 	ev_attach(_metadata, self, p, XT_HPAGE);
 	ASSERT_EQ(0, imp_check(&self->c, 0, XT_HPAGE, 1));
-	old_pfn = pfn_of(p);
+	old_pfn = xt_pfn_of(p);
 	ASSERT_NE(0, old_pfn);
 	q = xt_map(XT_HPAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_HUGETLB, -1, 2);
@@ -777,7 +763,7 @@ TEST_F(ev, hugetlb_munmap_and_remap_same_va_importer_follows)
 	ASSERT_EQ(0, munmap(p, XT_HPAGE));
 	ASSERT_EQ(p, mremap(q, XT_HPAGE, XT_HPAGE,
 			    MREMAP_MAYMOVE | MREMAP_FIXED, p));
-	ASSERT_NE(old_pfn, pfn_of(p));
+	ASSERT_NE(old_pfn, xt_pfn_of(p));
 	ASSERT_EQ(0, imp_check(&self->c, 0, XT_HPAGE, 2));
 	ASSERT_EQ(0, imp_fill(&self->c, 0, XT_HPAGE, 3));
 	ASSERT_TRUE(exp_ok(p, 0, XT_HPAGE, 3));
@@ -809,7 +795,7 @@ static void check_moved(struct __test_metadata *_metadata,
 	size_t i;
 
 	for (i = 0; i < NPAGES; i++)
-		ASSERT_NE(old[i], pfn_of(p + i * self->pg));
+		ASSERT_NE(old[i], xt_pfn_of(p + i * self->pg));
 	ASSERT_TRUE(exp_ok(p, 0, self->len, 2));
 	xt_fill(p, self->len, 3);
 	ASSERT_EQ(0, imp_check(&self->c, 0, self->len, 3));
@@ -840,7 +826,7 @@ TEST_F(ev, move_pages_to_other_node_importer_follows)
 	ASSERT_EQ(0, imp_fill(&self->c, 0, self->len, 2));
 	for (i = 0; i < NPAGES; i++) {
 		pages[i] = p + i * self->pg;
-		old[i] = pfn_of(pages[i]);
+		old[i] = xt_pfn_of(pages[i]);
 	}
 	ASSERT_EQ(0, syscall(SYS_move_pages, 0, NPAGES, pages, NULL, status,
 			     0));
@@ -871,7 +857,7 @@ TEST_F(ev, soft_offline_migration_importer_follows)
 	ev_attach(_metadata, self, p, self->len);
 	ASSERT_EQ(0, imp_fill(&self->c, 0, self->len, 2));
 	for (i = 0; i < NPAGES; i++)
-		old[i] = pfn_of(p + i * self->pg);
+		old[i] = xt_pfn_of(p + i * self->pg);
 	if (madvise(p, self->len, MADV_SOFT_OFFLINE)) {
 		/* EINVAL: CONFIG_MEMORY_FAILURE is off; EPERM: not root */
 		ASSERT_TRUE(errno == EINVAL || errno == EPERM);
@@ -923,11 +909,11 @@ static int ksm_merge(char *p, size_t len, char *why, size_t wlen)
 	end = now_ms() + 45000;
 	/* Poll the scan counter: no fixed sleep decides anything. */
 	while (ksm_get("full_scans") < scans + 10 && now_ms() < end) {
-		if (pfn_of(p) && pfn_of(p) == pfn_of(p + xt_pg()))
+		if (xt_pfn_of(p) && xt_pfn_of(p) == xt_pfn_of(p + xt_pg()))
 			return 0;
 		usleep(1000);
 	}
-	if (pfn_of(p) && pfn_of(p) == pfn_of(p + xt_pg()))
+	if (xt_pfn_of(p) && xt_pfn_of(p) == xt_pfn_of(p + xt_pg()))
 		return 0;
 	snprintf(why, wlen, "ksmd did not merge two identical pages in %ld "
 		 "full scans", ksm_get("full_scans") - scans);
@@ -983,7 +969,7 @@ TEST_F_TIMEOUT(ev, ksm_merge_then_importer_write_lands_in_exporter_page_only, 90
 	p[1] = (char)xt_pat(1, 1);
 	ASSERT_EQ(-1, xt_bad(p, pg, 1));
 	ASSERT_EQ(-1, xt_bad(p + pg, pg, 1));
-	ASSERT_NE(pfn_of(p), pfn_of(p + pg));
+	ASSERT_NE(xt_pfn_of(p), xt_pfn_of(p + pg));
 	ASSERT_EQ(0, imp(&self->c, IMP_CHECK, pg, pg, 1, 0));
 	ASSERT_EQ(0, imp(&self->c, IMP_FILL, 0, 2 * pg, 5, 0));
 	ASSERT_TRUE(exp_ok(p, 0, 2 * pg, 5));
@@ -1012,7 +998,7 @@ TEST_F_TIMEOUT(ev, ksm_unmerge_importer_sees_exporter_private_copy, 90)
 	ASSERT_EQ(0, imp(&self->c, IMP_CHECK, 0, pg, 1, 0));
 	ASSERT_EQ(0, imp(&self->c, IMP_CHECK, pg, pg, 1, 0));
 	ASSERT_EQ(0, madvise(p, 4 * pg, MADV_UNMERGEABLE));
-	ASSERT_NE(pfn_of(p), pfn_of(p + pg));
+	ASSERT_NE(xt_pfn_of(p), xt_pfn_of(p + pg));
 	xt_fill(p, 2 * pg, 6);
 	ASSERT_EQ(0, imp_check(&self->c, 0, 2 * pg, 6));
 	ASSERT_EQ(0, imp_fill(&self->c, 0, 2 * pg, 7));

@@ -879,6 +879,24 @@ static inline long long xt_keyed(const char *path, const char *key)
 	return ret;
 }
 
+/*
+ * The page frame number mapped at @p in this process (from
+ * /proc/self/pagemap; needs CAP_SYS_ADMIN), or 0 if none or unknown.
+ */
+static inline uint64_t xt_pfn_of(const volatile void *p)
+{
+	uint64_t ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent), (off_t)((uintptr_t)p / xt_pg()) *
+		  (off_t)sizeof(ent)) != (ssize_t)sizeof(ent))
+		ent = 0;
+	close(fd);
+	return (ent >> 63) ? ent & ((1ULL << 55) - 1) : 0;
+}
+
 #define XT_STATS	"/sys/kernel/debug/xpmem/stats"
 
 /* A counter of the module (mounting debugfs if needed), or -1. */
