@@ -38,7 +38,7 @@
  * MADV_DONTNEED, or a hole), its current generation, and a sequence count
  * that is odd while it changes the page; likewise per segment (current
  * segid) and per incarnation ("life", odd while the driver kills and
- * respawns it). An importer snapshots these before and after each access:
+ * respawns it, and from when a worker stops to its exit). An importer snapshots these before and after each access:
  *
  * - Page and segment unchanged during the access: the outcome must be
  *   exactly what the state says: a read sees the current generation,
@@ -128,7 +128,7 @@ struct seg_pub {
 };
 
 struct wpub {			/* one worker, in the shared control area */
-	uint64_t life;		/* odd: being killed or starting */
+	uint64_t life;		/* odd: starting, being killed, exiting */
 	uint64_t heartbeat;
 	int32_t pid;
 	struct seg_pub seg[NSEG];
@@ -1303,6 +1303,12 @@ static void worker_main(int w)
 	exporter_child_tick(1);
 	exporter_verify();
 	exporter_check_mbox();
+	/*
+	 * Going away: odd life, published before the segments go (by hand or
+	 * by exit), so that an importer still in the middle of an access
+	 * sees why it got SIGBUS.
+	 */
+	INC(W->life);
 	/* Half clean up by hand; the rest leave it to exit. */
 	if (xs_chance(&rng, 50)) {
 		for (i = 0; i < MAXP; i++)
