@@ -7,8 +7,9 @@
 # unloads the module, so a leaked reference fails the run):
 #   stress  the concurrency stress test (test/stress.c) for STRESS_SECONDS
 #   fuzz    the ioctl fuzzer (test/fuzz.c) for FUZZ_SECONDS
-# Prints each kernel's result and its wall time, then one combined
-# "N passed, N failed" line; exits non-zero if anything failed.
+# Runs them through test/check.sh, which prints each kernel's result and its
+# wall time, then one combined "N passed, N failed, N skipped" line; exits
+# non-zero if anything failed.
 #   run_stress.sh KERNEL...      e.g. run_stress.sh 6.1 6.12
 # Environment: STRESS_SECONDS (default 300), STRESS_SEED (default random;
 # printed, and the same seed is used on every kernel: repeat a run with
@@ -70,55 +71,11 @@ guest_timeout=$((prog_timeout + fuzz_seconds + 2 * HANG_SECONDS + 300))
 
 echo "stress: seed $seed (repeat with STRESS_SEED=$seed), ${seconds} s" \
 	"stress + ${fuzz_seconds} s fuzz per kernel"
-total_pass=0
-total_fail=0
-results=()
-
-for k in "$@"; do
-	echo "==== kernel $k"
-	if ! rel=$(bash "$ROOT/test/vm/kernel_release.sh" "$k"); then
-		results+=("$k: kernel not installed (run 'make setup')")
-		total_fail=$((total_fail + 1))
-		continue
-	fi
-	ko=${XPMEM_KO_DIR:-$ROOT/build/kernel}/$rel/xpmem.ko
-	if [ ! -f "$ko" ]; then
-		results+=("$k ($rel): $ko is missing (run 'make all')")
-		total_fail=$((total_fail + 1))
-		continue
-	fi
-	log=$(mktemp "${TMPDIR:-/tmp}/xpmem-stress-$k.XXXXXX")
-	start=$(date +%s)
-	bash "$ROOT/test/vm/run_guest.sh" --kernel "$k" \
-		--timeout "$guest_timeout" -- \
-		env "${vars[@]}" XT_TIMEOUT="$prog_timeout" \
-		bash "$ROOT/test/run_tests.sh" "$ko" stress fuzz 2>&1 |
-		tee "$log"
-	rc=${PIPESTATUS[0]}
-	wall=$(($(date +%s) - start))
-	# run_tests.sh's summary line (the serial console adds \r).
-	line=$(tr -d '\r' <"$log" |
-		grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' |
-		tail -n 1)
-	rm -f -- "$log"
-	if [ -z "$line" ]; then
-		results+=("$k ($rel): no result (guest exit status $rc), ${wall} s")
-		total_fail=$((total_fail + 1))
-		continue
-	fi
-	read -r p _ f _ _ <<<"${line//,/}"
-	total_pass=$((total_pass + p))
-	total_fail=$((total_fail + f))
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		total_fail=$((total_fail + 1))
-		results+=("$k ($rel): $line; but the guest run failed (exit status $rc), ${wall} s")
-	else
-		results+=("$k ($rel): $line, ${wall} s")
-	fi
+env_opts=()
+for v in "${vars[@]}" XT_TIMEOUT="$prog_timeout"; do
+	env_opts+=(--env "$v")
 done
-
-echo
-echo "==== stress summary (seed $seed; repeat with STRESS_SEED=$seed)"
-printf '%s\n' "${results[@]}"
-echo "$total_pass passed, $total_fail failed"
-[ "$total_fail" -eq 0 ]
+# The guests of the stress lane keep run_guest.sh's defaults: 2 GiB and no
+# extra kernel command line.
+exec bash "$HERE/check.sh" --tests "stress fuzz" --timeout "$guest_timeout" \
+	--mem 2G --append "" "${env_opts[@]}" "$@"
