@@ -562,13 +562,17 @@ static unsigned int pick_page(struct att *a, uint64_t mask)
 	return a->an;
 }
 
-#define IFAIL(a, q, p, fmt, ...) do {					\
+/* A failed access to page @q of attachment @a, with snapshots @sa, @sb. */
+#define IFAIL_S(a, q, p, sa, sb, fmt, ...) do {				\
 	WFAIL("attachment of worker %d seg %u (segid %#" PRIx64		\
 	      ") page %u (arena page %u): " fmt, perms[(a)->p].w,	\
 	      perms[(a)->p].k, (uint64_t)perms[(a)->p].segid, q, p,	\
 	      ##__VA_ARGS__);						\
-	explain(a, &s1, &s2);						\
+	explain(a, sa, sb);						\
 } while (0)
+/* The same, in a function whose snapshots are its locals s1 and s2. */
+#define IFAIL(a, q, p, fmt, ...) \
+	IFAIL_S(a, q, p, &s1, &s2, fmt, ##__VA_ARGS__)
 
 /* Details of a failed access, for the report. */
 static void explain(struct att *a, struct snap *s1, struct snap *s2)
@@ -656,6 +660,39 @@ static void explain_bus(struct att *a, unsigned int q, unsigned int p)
 	xpmem_release(apid);
 }
 
+/*
+ * What a read and a write judge alike: an exporter that went away, a
+ * removed segment, SIGBUS. Returns 1 if that decided the access (counted or
+ * failed), 0 if the caller judges it further.
+ */
+static int judge_gone_or_bus(struct att *a, unsigned int q, unsigned int p,
+			     const char *what, int sig, struct window *win,
+			     struct snap *s1, struct snap *s2)
+{
+	if (!win->same_life) {
+		COUNT(sig ? N_BUS : N_READ_RACED);
+		return 1;
+	}
+	if (win->removed) {
+		if (sig != SIGBUS)
+			IFAIL_S(a, q, p, s1, s2, "%s after xpmem_remove(): %s",
+				what, sig ? strsignal(sig) : "no SIGBUS");
+		else
+			COUNT(N_BUS);
+		return 1;
+	}
+	if (sig != SIGBUS)
+		return 0;
+	if (win->may_bus) {
+		COUNT(N_BUS);
+		return 1;
+	}
+	IFAIL_S(a, q, p, s1, s2, "SIGBUS on %s, but the page stayed mapped "
+		"(%s) and the segment stayed", what, st_name[s1->pstate]);
+	explain_bus(a, q, p);
+	return 1;
+}
+
 static void importer_read(void)
 {
 	static char buf[65536];
@@ -688,29 +725,8 @@ static void importer_read(void)
 		IFAIL(a, q, p, "read %s (gen %" PRIu64 ")", c_name[c], gen);
 		return;
 	}
-	if (!win.same_life) {
-		COUNT(sig ? N_BUS : N_READ_RACED);
+	if (judge_gone_or_bus(a, q, p, "read", sig, &win, &s1, &s2))
 		return;
-	}
-	if (win.removed) {
-		if (sig != SIGBUS)
-			IFAIL(a, q, p, "readable (%s) after xpmem_remove()",
-			      c_name[c]);
-		else
-			COUNT(N_BUS);
-		return;
-	}
-	if (sig == SIGBUS) {
-		if (!win.may_bus)
-		{
-			IFAIL(a, q, p, "SIGBUS, but the page stayed mapped "
-			      "(%s) and the segment stayed", st_name[s1.pstate]);
-			explain_bus(a, q, p);
-		}
-		else
-			COUNT(N_BUS);
-		return;
-	}
 	if (!win.page_stable || !win.seg_stable) {
 		if (c == C_OK && gen < s1.pgen)
 			IFAIL(a, q, p, "stale data: gen %" PRIu64 " after gen %"
@@ -791,29 +807,8 @@ static void importer_write(void)
 			COUNT(N_SEGV);
 		return;
 	}
-	if (!win.same_life) {
-		COUNT(sig ? N_BUS : N_READ_RACED);
+	if (judge_gone_or_bus(a, q, p, "write", sig, &win, &s1, &s2))
 		return;
-	}
-	if (win.removed) {
-		if (sig != SIGBUS)
-			IFAIL(a, q, p, "write after xpmem_remove(): %s",
-			      sig ? strsignal(sig) : "it worked");
-		else
-			COUNT(N_BUS);
-		return;
-	}
-	if (sig == SIGBUS) {
-		if (!win.may_bus)
-		{
-			IFAIL(a, q, p, "SIGBUS on write, but the page stayed "
-			      "mapped (%s)", st_name[s1.pstate]);
-			explain_bus(a, q, p);
-		}
-		else
-			COUNT(N_BUS);
-		return;
-	}
 	if (sig == SIGSEGV) {
 		if (!win.may_segv)
 			IFAIL(a, q, p, "SIGSEGV on write, but the source page "
