@@ -696,42 +696,47 @@ static inline int xt_vma_has_flag(const void *addr, const char *flag)
 	return 0;
 }
 
-/* Number of this process's fds open on /dev/xpmem, or -1. */
-static inline int xt_dev_fds(void)
+/*
+ * This process's fds open on /dev/xpmem: the first one (or -1), and how
+ * many there are in *@count.
+ */
+static inline int xt_dev_fd_scan(int *count)
 {
 	char path[64], target[64];
-	int fd, n = 0;
+	int fd, first = -1;
 	ssize_t len;
 
+	*count = 0;
 	for (fd = 0; fd < 1024; fd++) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		len = readlink(path, target, sizeof(target) - 1);
 		if (len < 0)
 			continue;
 		target[len] = '\0';
-		if (!strcmp(target, XT_DEV))
-			n++;
+		if (strcmp(target, XT_DEV))
+			continue;
+		if (first < 0)
+			first = fd;
+		(*count)++;
 	}
+	return first;
+}
+
+/* Number of this process's fds open on /dev/xpmem. */
+static inline int xt_dev_fds(void)
+{
+	int n;
+
+	xt_dev_fd_scan(&n);
 	return n;
 }
 
 /* The first fd of this process open on /dev/xpmem, or -1. */
 static inline int xt_dev_fd(void)
 {
-	char path[64], target[64];
-	ssize_t len;
-	int fd;
+	int n;
 
-	for (fd = 0; fd < 1024; fd++) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		len = readlink(path, target, sizeof(target) - 1);
-		if (len < 0)
-			continue;
-		target[len] = '\0';
-		if (!strcmp(target, XT_DEV))
-			return fd;
-	}
-	return -1;
+	return xt_dev_fd_scan(&n);
 }
 
 /* --------------------------------------------------------- raw device */
