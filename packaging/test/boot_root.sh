@@ -85,19 +85,12 @@ done
 # ---- boot ----------------------------------------------------------------------
 
 rm -f -- "$out/console.log"
-qemu=(
-	qemu-system-x86_64
-	-machine q35 -accel "tcg,thread=multi" -cpu max -smp "$smp" -m "$mem"
-	-nodefaults -no-user-config -display none -no-reboot
-	-chardev "stdio,id=console,signal=on,logfile=$out/console.log"
-	-serial chardev:console
-	-kernel "$kernel" -initrd "$initrd" -append "$append"
-	-virtfs "local,path=$root,mount_tag=hostroot,security_model=passthrough,multidevs=remap"
-)
+qemu_cmd "$smp" "$mem" "$out/console.log" "$kernel" "$initrd" "$append"
+QEMU+=(-virtfs "local,path=$root,mount_tag=hostroot,security_model=passthrough,multidevs=remap")
 info "booting $root with kernel $krel (timeout $limit s, console log $out/console.log)"
 start=$(date +%s)
 set +e
-timeout --foreground -k 10 "$limit" "${qemu[@]}" </dev/null
+timeout --foreground -k 10 "$limit" "${QEMU[@]}" </dev/null
 rc=$?
 set -e
 info "guest ran $(($(date +%s) - start)) s, QEMU exit status $rc"

@@ -200,13 +200,8 @@ esac
 
 # ---- boot ------------------------------------------------------------------------
 
-qemu=(
-	qemu-system-x86_64
-	-machine q35 -accel "tcg,thread=multi" -cpu max -smp "$smp" -m "$mem"
-	-nodefaults -no-user-config -display none -no-reboot
-	-chardev "stdio,id=console,signal=on,logfile=$out/console.log"
-	-serial chardev:console
-	-kernel "$kernel_image" -initrd "$initrd" -append "$append"
+qemu_cmd "$smp" "$mem" "$out/console.log" "$kernel_image" "$initrd" "$append"
+QEMU+=(
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$out,mount_tag=hostout,security_model=none,multidevs=remap"
 )
@@ -214,7 +209,7 @@ host_limit=$((limit + boot_grace))
 info "kernel $krel, timeout ${limit} s, results in $out"
 start=$(date +%s.%N)
 set +e
-timeout --foreground -k 10 "$host_limit" "${qemu[@]}" </dev/null
+timeout --foreground -k 10 "$host_limit" "${QEMU[@]}" </dev/null
 qemu_rc=$?
 set -e
 wall=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')

@@ -3,9 +3,10 @@
 #
 # Helpers shared by the host-side scripts of the xpmem QEMU test harness
 # (setup_host.sh, kernel_release.sh, mkinitramfs.sh, run_guest.sh,
-# scan_log.sh). Sourced, never run: it defines error/info printers and the
-# paths the harness uses (this directory, the repository root, the build
-# directory for cached initramfs images).
+# scan_log.sh; packaging's boot_root.sh). Sourced, never run: it defines
+# error/info printers, the QEMU command of a guest, and the paths the
+# harness uses (this directory, the repository root, the build directory for
+# cached initramfs images).
 
 VM_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_ROOT=$(cd -- "$VM_DIR/../.." && pwd -P)
@@ -43,4 +44,20 @@ require_cmd() {
 		die "command '$1' not found" \
 			"package '$2' is not installed" \
 			"run: bash $VM_DIR/setup_host.sh all"
+}
+
+# qemu_cmd CPUS MEM CONSOLE_LOG KERNEL INITRD APPEND: set the array QEMU to
+# the command of a TCG guest with no devices but a serial console (on stdio,
+# logged to CONSOLE_LOG) that boots KERNEL with INITRD and command line
+# APPEND and powers off at the end; the caller adds its -virtfs shares.
+qemu_cmd() {
+	# shellcheck disable=SC2034 # the caller runs it
+	QEMU=(
+		qemu-system-x86_64
+		-machine q35 -accel "tcg,thread=multi" -cpu max -smp "$1" -m "$2"
+		-nodefaults -no-user-config -display none -no-reboot
+		-chardev "stdio,id=console,signal=on,logfile=$3"
+		-serial chardev:console
+		-kernel "$4" -initrd "$5" -append "$6"
+	)
 }
