@@ -184,6 +184,7 @@ static struct xpmem_att *xpmem_att_create(struct xpmem_ap *ap, u64 offset,
 	att->attacher = current;
 	att->writable = ap->writable;
 	mutex_init(&att->lock);
+	init_rwsem(&att->pt_sem);
 	INIT_LIST_HEAD(&att->ap_node);
 	INIT_LIST_HEAD(&att->seg_node);
 

@@ -372,7 +372,7 @@ static vm_fault_t xpmem_fault(struct vm_fault *vmf, bool write)
 		.notifier = &att->mni,
 	};
 	unsigned long start, end;
-	vm_fault_t ret;
+	vm_fault_t ret = 0;
 
 	/* The VMA lock is not enough for us: come back with mmap_lock. */
 	if (vmf->flags & FAULT_FLAG_VMA_LOCK) {
@@ -408,18 +408,19 @@ static vm_fault_t xpmem_fault(struct vm_fault *vmf, bool write)
 	 * notifier callbacks that reclaim runs, so we cannot allocate under it.
 	 * A racing xpmem_vm_huge_fault() may have mapped the whole PMD since
 	 * the core mm saw it empty; then the access is retried against that
-	 * entry. (Once our page table is in, no huge entry can go there.)
+	 * entry. att->pt_sem keeps a huge entry from going in between the
+	 * check and the walk (which warns on one); once our page table is in,
+	 * none can.
 	 */
-	if (pmd_leaf(READ_ONCE(*vmf->pmd))) {
+	down_read(&att->pt_sem);
+	if (pmd_leaf(READ_ONCE(*vmf->pmd)))
 		ret = VM_FAULT_NOPAGE;
+	else if (apply_to_page_range(vma->vm_mm, start, end - start,
+				     xpmem_pte_noop, NULL))
+		ret = VM_FAULT_OOM;
+	up_read(&att->pt_sem);
+	if (ret)
 		goto out;
-	}
-	if (apply_to_page_range(vma->vm_mm, start, end - start, xpmem_pte_noop,
-				NULL)) {
-		ret = pmd_leaf(READ_ONCE(*vmf->pmd)) ? VM_FAULT_NOPAGE :
-						       VM_FAULT_OOM;
-		goto out;
-	}
 
 	ret = xpmem_resolve(vmf, att, &range, (addr - start) >> PAGE_SHIFT,
 			    write, true);
@@ -576,9 +577,17 @@ vm_fault_t xpmem_vm_huge_fault(struct vm_fault *vmf, unsigned int order)
 		/* The first pfn of the block: the exporter's must be aligned. */
 		pfn = page_to_pfn(hmm_pfn_to_page(hpfn)) -
 		      ((addr - haddr) >> PAGE_SHIFT);
-		if (IS_ALIGNED(pfn, 1UL << order))
+		/*
+		 * Not while a 4 KiB fault allocates a page table: fall back
+		 * (a trylock, as we hold att->lock, taken under att->pt_sem
+		 * through reclaim).
+		 */
+		if (IS_ALIGNED(pfn, 1UL << order) &&
+		    down_write_trylock(&att->pt_sem)) {
 			ret = xpmem_insert_huge(vmf, order, pfn,
 						xpmem_map_write(vma, hpfn));
+			up_write(&att->pt_sem);
+		}
 	}
 	/* Under att->lock: see xpmem_att_zap(). */
 	if (ret == VM_FAULT_NOPAGE && order == PUD_ORDER)

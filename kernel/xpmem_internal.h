@@ -15,6 +15,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/xarray.h>
@@ -67,11 +68,16 @@ typedef s64 xpmem_apid_t;
  *     xpmem_procs_lock
  *       proc->lock
  *         ap->lock, seg->lock
- *           att->lock
- *             xpmem_mapping i_mmap_rwsem (taken by the zap)
- *               importer page table locks
+ *           att->pt_sem (read: 4 KiB fault, allocating page tables)
+ *             att->lock
+ *               xpmem_mapping i_mmap_rwsem (taken by the zap)
+ *                 importer page table locks
  *
- * xpmem_pgoff_lock (xpmem_attach.c) is a leaf: nothing is taken under it.
+ * att->lock is under att->pt_sem through reclaim only (an allocation under
+ * the read side may run an invalidation callback). A huge fault takes
+ * att->pt_sem for writing under att->lock, with a trylock, which never
+ * waits. xpmem_pgoff_lock (xpmem_attach.c) is a leaf: nothing is taken
+ * under it.
  *
  * The exporter's mmap_lock is taken only by the fault path, only with
  * mmap_read_trylock() while the importer's is held, and otherwise after
@@ -191,6 +197,12 @@ struct xpmem_ap {
  * @mni: interval notifier over [@src_start, @src_start + @size) of @src_mm.
  * @lock: serialises installing importer PTEs against invalidation (the
  *	mmu_interval_read_retry() protocol) and protects @dead.
+ * @pt_sem: a 4 KiB fault allocates importer page tables holding it for
+ *	reading; a huge fault maps a PMD or PUD entry holding it for writing,
+ *	with down_write_trylock() (it holds @lock, and reclaim under the
+ *	read side can take @lock), falling back to 4 KiB pages if that
+ *	fails. So no huge entry appears where a 4 KiB fault has checked
+ *	there is none and is about to walk the page tables.
  * @dead: the segment was removed or its exporter exited: faults SIGBUS.
  * @huge_pud: a 1 GiB entry was mapped for it (set under @lock, never
  *	cleared). From then on a zap covers whole 1 GiB blocks and a VMA
@@ -216,6 +228,7 @@ struct xpmem_att {
 	bool writable;
 	struct mmu_interval_notifier mni;
 	struct mutex lock;		/* PTE install vs invalidate; dead */
+	struct rw_semaphore pt_sem;	/* page table alloc vs huge entry */
 	bool dead;
 	bool huge_pud;
 	bool detaching;
