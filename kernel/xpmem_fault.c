@@ -112,18 +112,32 @@ static bool xpmem_hole(unsigned long hpfn)
 }
 
 /*
+ * An entry a fill may fault in with the access: a hole, or, for a write,
+ * the zero page (a page nobody has written; the exporter's own first
+ * write would replace it, as it would fill a hole).
+ */
+static bool xpmem_fillable(unsigned long hpfn, bool write)
+{
+	return xpmem_hole(hpfn) ||
+	       (write && (hpfn & HMM_PFN_VALID) &&
+		is_zero_pfn(page_to_pfn(hmm_pfn_to_page(hpfn))));
+}
+
+/*
  * Under the exporter's mmap_lock: look up the whole window @range without
  * faulting anything, then fault in what the access at index @idx (a write
  * if @write) needs:
  *  - the page is there (writable, for a write): nothing;
- *  - it is a hole in private anonymous memory and @fill: the run of holes
- *    around it in that VMA, within its aligned block of XPMEM_FILL_PAGES
- *    (256 KiB with 4 KiB pages). The exporter's own first touch would
- *    allocate (or, reading, map the zero page for) each of them; doing it
- *    now saves the importer one fault per page, as a sequential first
- *    touch of an unpopulated buffer would otherwise take. Pages the
- *    exporter has are never touched, so nothing is COW-broken that the
- *    access did not need;
+ *  - it is a hole in private anonymous memory (or, for a write, the zero
+ *    page there) and @fill: the run of such entries around it in that
+ *    VMA, within its aligned block of XPMEM_FILL_PAGES (256 KiB with 4 KiB
+ *    pages). The exporter's own first touch would allocate (or, reading,
+ *    map the zero page for) each of them; doing it now saves the importer
+ *    one fault per page, as a sequential first touch of an unpopulated
+ *    buffer (or the first writes after reading it, or after
+ *    XPMEM_ATTACH_POPULATE) would otherwise take. Pages the exporter has
+ *    written are never touched, so nothing is COW-broken that the access
+ *    did not need;
  *  - anything else: that page alone (file holes may lie past EOF, and
  *    faulting them in would read or dirty pages nobody asked for).
  * Each hmm_range_fault() call faults exactly the pages it is given, with one
@@ -143,7 +157,7 @@ static int xpmem_hmm_lookup(struct hmm_range *range, unsigned long idx,
 	if (err || (pfns[idx] & want) == want)
 		return err;
 
-	if (fill && xpmem_hole(pfns[idx])) {
+	if (fill && xpmem_fillable(pfns[idx], write)) {
 		unsigned long addr = range->start + (idx << PAGE_SHIFT);
 		struct vm_area_struct *vma = vma_lookup(range->notifier->mm,
 							addr);
@@ -157,9 +171,10 @@ static int xpmem_hmm_lookup(struct hmm_range *range, unsigned long idx,
 			lo = max(lo, ALIGN_DOWN(idx, XPMEM_FILL_PAGES));
 			hi = min(hi, ALIGN_DOWN(idx, XPMEM_FILL_PAGES) +
 				     XPMEM_FILL_PAGES);
-			while (first > lo && xpmem_hole(pfns[first - 1]))
+			while (first > lo &&
+			       xpmem_fillable(pfns[first - 1], write))
 				first--;
-			while (last < hi && xpmem_hole(pfns[last]))
+			while (last < hi && xpmem_fillable(pfns[last], write))
 				last++;
 		}
 	}

@@ -251,6 +251,46 @@ TEST(fault_on_anon_hole_fills_its_64_page_block)
 	ASSERT_EQ(0, xpmem_remove(segid));
 }
 
+/*
+ * After the importer read an unwritten source (the exporter maps the zero
+ * page there), its first write fills in the 64-page block around it with
+ * one fault, as a write to a hole does: the block's other pages then take
+ * writes without a fault, and the exporter gets exactly that block.
+ */
+TEST(write_after_read_of_unwritten_source_fills_its_64_page_block)
+{
+	const long block = 64;
+	long pg = (long)xt_pg();
+	long long faults;
+	xpmem_segid_t segid;
+	char *raw, *src, *p, rss[64];
+	long i;
+
+	ASSERT_LE(0, xt_stat("faults"));
+	raw = xt_map(2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	src = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+	ASSERT_EQ(0, madvise(src, HUGE, MADV_NOHUGEPAGE));
+	p = xt_export_attach_2mib(src, &segid);
+	ASSERT_NE((void *)-1, p);
+	for (i = 0; i < 2 * block; i++)
+		ASSERT_EQ(0, p[i * pg]);
+
+	faults = xt_stat("faults");
+	p[block * pg + 5] = 42;		/* in the second block */
+	EXPECT_EQ(faults + 1, xt_stat("faults"));
+	EXPECT_EQ(42, src[block * pg + 5]);
+	p[2 * block * pg - 1] = 7;
+	p[(block + 1) * pg] = 9;
+	EXPECT_EQ(faults + 1, xt_stat("faults"));
+	EXPECT_EQ(7, src[2 * block * pg - 1]);
+	EXPECT_EQ(9, src[(block + 1) * pg]);
+	/* Zero-page mappings are not in Rss: the exporter has one block. */
+	ASSERT_EQ(0, xt_smaps_field(src, "Rss", rss, sizeof(rss)));
+	EXPECT_EQ(block * pg / 1024, strtol(rss, NULL, 10));
+	ASSERT_EQ(0, xpmem_remove(segid));
+}
+
 /* XPMEM_ATTACH_POPULATE maps everything: touching it takes no fault. */
 TEST(attach_populate_maps_whole_range_before_returning)
 {
