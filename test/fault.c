@@ -89,6 +89,24 @@ static char *xt_export_attach_2mib(char *src, xpmem_segid_t *segid)
 	return xpmem_attach(addr, HUGE, at);
 }
 
+/*
+ * 2 MiB of private anonymous memory nobody has touched, 4 KiB pages only,
+ * at *@src, exported and attached as xt_export_attach_2mib() does.
+ * Return: the attachment, or (void *)-1.
+ */
+static char *xt_unwritten_2mib(char **src, xpmem_segid_t *segid)
+{
+	char *raw = xt_map(2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+			   -1, 0);
+
+	if (raw == MAP_FAILED)
+		return (void *)-1;
+	*src = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
+	if (madvise(*src, HUGE, MADV_NOHUGEPAGE))
+		return (void *)-1;
+	return xt_export_attach_2mib(*src, segid);
+}
+
 /* Set a writable module parameter. Return: 0 or -1. */
 static int xt_set_param(const char *name, long val)
 {
@@ -225,14 +243,10 @@ TEST(fault_on_anon_hole_fills_its_64_page_block)
 	long pg = (long)xt_pg();
 	long long faults, pages;
 	xpmem_segid_t segid;
-	char *raw, *src, *p, rss[64];
+	char *src, *p, rss[64];
 
 	ASSERT_LE(0, xt_stat("faults"));
-	raw = xt_map(2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, raw);
-	src = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
-	ASSERT_EQ(0, madvise(src, HUGE, MADV_NOHUGEPAGE));
-	p = xt_export_attach_2mib(src, &segid);
+	p = xt_unwritten_2mib(&src, &segid);
 	ASSERT_NE((void *)-1, p);
 
 	faults = xt_stat("faults");
@@ -263,15 +277,11 @@ TEST(write_after_read_of_unwritten_source_fills_its_64_page_block)
 	long pg = (long)xt_pg();
 	long long faults;
 	xpmem_segid_t segid;
-	char *raw, *src, *p, rss[64];
+	char *src, *p, rss[64];
 	long i;
 
 	ASSERT_LE(0, xt_stat("faults"));
-	raw = xt_map(2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, raw);
-	src = (char *)(((uintptr_t)raw + HUGE - 1) & ~(HUGE - 1));
-	ASSERT_EQ(0, madvise(src, HUGE, MADV_NOHUGEPAGE));
-	p = xt_export_attach_2mib(src, &segid);
+	p = xt_unwritten_2mib(&src, &segid);
 	ASSERT_NE((void *)-1, p);
 	for (i = 0; i < 2 * block; i++)
 		ASSERT_EQ(0, p[i * pg]);
